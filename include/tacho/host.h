@@ -115,6 +115,9 @@ typedef struct tacho_sink_info {
     const char *version;
     unsigned abi_major, abi_minor;
     const char *problem; /* NULL when usable, else why not */
+    /* The sink's option table (NULL-name terminated; NULL when none or when
+     * it could not be loaded), for generating docs. */
+    const struct tacho_option_spec *options;
 } tacho_sink_info_t;
 
 /* Lists every `tacho_sink_*.so` on the search path (cfg's plugin_path, then
