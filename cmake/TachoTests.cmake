@@ -28,12 +28,13 @@ function(tacho_add_unit_test src)
 endfunction()
 
 # A suite over the public API and the real sinks: links the shared library
-# and loads the real .so files through the real loader.
+# and loads the real .so files through the real loader. json-c is linked so
+# suites can parse the JSON a sink wrote (libtacho links it privately).
 function(tacho_add_plugin_test src)
   get_filename_component(name ${src} NAME_WE)
   add_executable(${name} ${src})
   target_link_libraries(${name} PRIVATE tacho::tacho tacho_test_support
-                        Threads::Threads)
+                        Threads::Threads PkgConfig::JSONC)
   tacho_target_warnings(${name})
   get_property(sinks GLOBAL PROPERTY TACHO_SINK_TARGETS)
   if(sinks)
