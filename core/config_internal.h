@@ -68,4 +68,28 @@ int tacho__options_check_spec(const char *sink_name,
                               const tacho_option_spec_t *spec,
                               tacho_error_t *err);
 
+/*
+ * Problem collection shared by config.c and options.c: every problem goes to
+ * `each` (may be NULL) and the first one is copied into `err` (may be NULL)
+ * and its code kept in `code` (0 while there is none).
+ */
+typedef struct tacho__report {
+    tacho_error_fn each;
+    void *arg;
+    tacho_error_t *err;
+    int code;
+} tacho__report_t;
+
+/* Reports one problem at FILE:LINE (file NULL: "<string>"); returns `code`. */
+int tacho__report_at(tacho__report_t *r, int code, const char *file, int line,
+                     const char *fmt, ...) TACHO_PRINTF(5, 6);
+int tacho__report_vat(tacho__report_t *r, int code, const char *file, int line,
+                      const char *fmt, va_list ap) TACHO_PRINTF(5, 0);
+/* Reports one problem with no place (file "", line 0). */
+int tacho__report(tacho__report_t *r, int code, const char *fmt, ...)
+    TACHO_PRINTF(3, 4);
+
+/* "an integer", "a string", "a group" ...: a setting's type for messages. */
+const char *tacho__setting_kind(const tacho_setting_t *s);
+
 #endif /* TACHO_CONFIG_INTERNAL_H */
