@@ -58,7 +58,8 @@ typedef struct tacho_collector_options {
     size_t bucket_count;
 } tacho_collector_options_t;
 
-#define TACHO_COLLECTOR_OPTIONS_INIT {sizeof(tacho_collector_options_t)}
+#define TACHO_COLLECTOR_OPTIONS_INIT                                           \
+    {.struct_size = sizeof(tacho_collector_options_t)}
 
 /*
  * Creates a collector. `opts` may be NULL for all defaults.

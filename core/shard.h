@@ -1,0 +1,184 @@
+/*
+ * Private: per-thread shards, their double-buffered cells and the flip
+ * protocol that lets a reader take the cells' contents without ever making
+ * a writer wait.
+ *
+ * Memory ordering (see also docs/ARCHITECTURE.md, "Record path"):
+ *
+ *   writer (owns the shard)            reader (under the collector's lock)
+ *   W1 seq = 2r-1          (relaxed)   R1 active = 1-a for every shard
+ *   W2 barrier                          R2 barrier
+ *   W3 b = active          (acquire)    R3 s = seq (acquire); if odd, wait
+ *   W4 plain stores into buf[b]            until seq != s (acquire)
+ *   W5 seq = 2r            (release)    R4 read and zero buf[a]
+ *
+ * In the default mode W2 is only a compiler barrier and R2 is one
+ * membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED), which runs a full barrier
+ * on every CPU running a thread of the process. So for each writer either
+ * W1 is visible to R3 (the reader then waits for W5, whose release makes
+ * W4 visible), or W3 comes after the barrier and reads the new `active`, so
+ * the writer no longer touches buf[a]. Where membarrier is unavailable, W2
+ * and R2 are seq_cst fences (a store-load Dekker pair). Under
+ * ThreadSanitizer, which understands neither, W1/W3 and R1/R3 are seq_cst
+ * accesses instead, which gives the same guarantee in terms TSan checks.
+ * The reader zeroes buf[a] before it ever makes `a` active again with a
+ * release store, and W3 is an acquire, so a writer never adds to stale
+ * counts. No step of the writer is a read-modify-write atomic.
+ */
+#ifndef TACHO_SHARD_H
+#define TACHO_SHARD_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "histogram.h"
+#include "recent.h"
+
+#if defined(__SANITIZE_THREAD__)
+#define TACHO_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TACHO_TSAN 1
+#endif
+#endif
+
+#ifdef TACHO_TSAN
+#define TACHO__ORDER_ENTER memory_order_seq_cst
+#define TACHO__ORDER_ACTIVE memory_order_seq_cst
+#else
+#define TACHO__ORDER_ENTER memory_order_relaxed
+#define TACHO__ORDER_ACTIVE memory_order_acquire
+#endif
+
+#define TACHO__HIDDEN __attribute__((visibility("hidden")))
+
+/* One half of a cell: what one thread recorded into one pipeline since the
+ * last flip. The hot scalars share the first cache line. */
+typedef struct tacho__buf {
+    uint64_t succeeded;
+    uint64_t failed;
+    uint64_t sum;
+    uint64_t min; /* UINT64_MAX when empty */
+    uint64_t max;
+    int64_t last_ns; /* wall time of the latest record */
+    uint64_t octaves;
+    uint64_t le[TACHO_MAX_BUCKETS + 1]; /* per bound, last: above all */
+    uint64_t hist[TACHO__HIST_BUCKETS];
+} tacho__buf_t;
+
+typedef struct tacho__cell {
+    tacho__buf_t buf[2];
+} tacho__cell_t;
+
+typedef struct tacho__shard tacho__shard_t;
+struct tacho__shard {
+    /* Writer's line: seq is stored by the writer, active by the reader
+     * only at a flip. */
+    _Atomic uint64_t seq;
+    _Atomic unsigned active;
+    uint64_t records; /* writer-owned: number of the last record */
+    _Atomic(tacho__cell_t *) *cells; /* [max_pipelines], writer fills */
+    tacho__recent_t recent;
+    /* Reader-owned (under the collector's reader lock). */
+    unsigned flipped;          /* the buffer taken at the last flip */
+    uint64_t merged_upto;      /* last record number merged */
+    uint64_t recent_floor;     /* records up to here predate a reset */
+    uint32_t index;            /* creation order, for stable tie-breaks */
+    tacho__shard_t *next;      /* all shards; immutable once published */
+    tacho__shard_t *next_free; /* released shards, under the registry lock */
+    char pad[64];              /* keeps the next allocation off our lines */
+};
+
+/* The shards of one collector. */
+typedef struct tacho__shard_set {
+    uint64_t id; /* never reused, so a stale thread cache never matches */
+    uint32_t max_pipelines;
+    uint32_t recent_capacity;
+    _Atomic(tacho__shard_t *) head;
+    tacho__shard_t *free_list; /* under the registry lock */
+    uint32_t shard_count;      /* under the registry lock */
+    struct tacho__shard_set *reg_prev, *reg_next;
+} tacho__shard_set_t;
+
+/* The calling thread's last used shard. */
+typedef struct tacho__tls_cache {
+    uint64_t id;
+    tacho__shard_t *shard;
+} tacho__tls_cache_t;
+
+extern _Thread_local tacho__tls_cache_t tacho__tls TACHO__HIDDEN
+    __attribute__((tls_model("initial-exec")));
+/* Nonzero when the process uses fences instead of membarrier. */
+extern _Atomic int tacho__sync_fence TACHO__HIDDEN;
+
+/* Registers `set` (id assigned here) so exiting threads can give their
+ * shards back. Returns 0. */
+int tacho__shard_set_init(tacho__shard_set_t *set, uint32_t max_pipelines,
+                          uint32_t recent_capacity);
+/* Unregisters `set` and frees all its shards and cells. No thread may be
+ * recording into it. */
+void tacho__shard_set_destroy(tacho__shard_set_t *set);
+
+/* Slow path: the calling thread's shard of `set`, adopting a released one
+ * or creating one. NULL on allocation failure. */
+tacho__shard_t *tacho__shard_acquire(tacho__shard_set_t *set);
+
+/* The calling thread's shard of `set`. */
+static inline tacho__shard_t *tacho__shard_get(tacho__shard_set_t *set)
+{
+    if (__builtin_expect(tacho__tls.id == set->id, 1)) {
+        return tacho__tls.shard;
+    }
+    return tacho__shard_acquire(set);
+}
+
+/* Slow path: allocates the calling thread's cell for `pipe`. */
+tacho__cell_t *tacho__shard_add_cell(tacho__shard_t *sh, uint32_t pipe);
+
+/* Writer: starts record number `rec`; returns the buffer to write. */
+static inline unsigned tacho__shard_enter(tacho__shard_t *sh, uint64_t rec)
+{
+    atomic_store_explicit(&sh->seq, 2 * rec - 1, TACHO__ORDER_ENTER);
+#ifndef TACHO_TSAN
+    if (atomic_load_explicit(&tacho__sync_fence, memory_order_relaxed)) {
+        atomic_thread_fence(memory_order_seq_cst);
+    } else {
+        atomic_signal_fence(memory_order_seq_cst);
+    }
+#endif
+    return atomic_load_explicit(&sh->active, TACHO__ORDER_ACTIVE);
+}
+
+/* Writer: ends record number `rec`, publishing its stores. */
+static inline void tacho__shard_leave(tacho__shard_t *sh, uint64_t rec)
+{
+    atomic_store_explicit(&sh->seq, 2 * rec, memory_order_release);
+}
+
+/* Reader callback: merge `buf` (recorded into pipeline `pipe`). The flip
+ * clears the buffer afterwards. */
+typedef void (*tacho__merge_fn)(void *arg, uint32_t pipe,
+                                const tacho__buf_t *buf);
+
+/* Reader (serialised by the caller): flips every shard, waits out records
+ * in flight, then hands each non-empty taken buffer of pipelines
+ * [0, npipes) to `fn` and clears it. */
+void tacho__shards_flip(tacho__shard_set_t *set, uint32_t npipes,
+                        tacho__merge_fn fn, void *arg);
+
+/* Reader: makes every record merged so far invisible in the recent rings
+ * (used by reset). */
+void tacho__shards_cut_recent(tacho__shard_set_t *set);
+
+/* Reader: copies the recent rings (records merged by the last flip, newer
+ * than the last reset) into a new array sorted newest first and keeps at
+ * most `keep`. Returns 0 or TACHO_ENOMEM; free *out with tacho_free(). */
+int tacho__shards_recent(tacho__shard_set_t *set, size_t keep,
+                         tacho__recent_item_t **out, size_t *n);
+
+/* Test hook: uses seq_cst fences instead of membarrier (or back). Returns
+ * TACHO_EBUSY while any collector exists. */
+int tacho__sync_set_fence_mode(bool fence);
+
+#endif /* TACHO_SHARD_H */
