@@ -1,0 +1,283 @@
+/*
+ * One run of a job: fork/exec, timeout, reaping.
+ *
+ * The worker has threads (the host's sinks and clock), so between fork()
+ * and execve() the child calls only async-signal-safe functions; everything
+ * it needs (argv, the candidate paths, the environment) was prepared when
+ * the config was read. Each run gets its own process group, so a timeout or
+ * a shutdown reaches the job's own children too.
+ */
+#include "worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define NS_PER_S 1000000000.0
+
+/* Writes `s` to the child's stderr (async-signal-safe). */
+static void child_say(const char *s)
+{
+    ssize_t n = write(STDERR_FILENO, s, strlen(s));
+    (void)n;
+}
+
+/* A short reason for an exec or chdir failure, without strerror(), which is
+ * not async-signal-safe. */
+static const char *errno_text(int e)
+{
+    switch (e) {
+    case ENOENT:
+        return "no such file or directory";
+    case EACCES:
+        return "permission denied";
+    case ENOEXEC:
+        return "not an executable format";
+    case ENOTDIR:
+        return "not a directory";
+    case E2BIG:
+        return "argument list too long";
+    case ENOMEM:
+        return "out of memory";
+    default:
+        return "cannot execute";
+    }
+}
+
+/* Reports a failure in the child and exits as a shell would: 127 when the
+ * program was not found, 126 when it could not be run. */
+static void child_fail(const char *what, const char *name, int e)
+{
+    child_say("tacho-worker: ");
+    child_say(what);
+    child_say(" ");
+    child_say(name);
+    child_say(": ");
+    child_say(errno_text(e));
+    child_say("\n");
+    _exit(e == ENOENT ? 127 : 126);
+}
+
+/* The child side, between fork() and execve(). */
+static void child_exec(const job_t *job, int out_w, int err_w)
+{
+    setpgid(0, 0);
+    /* Undo what the worker changed for itself: the blocked signals and the
+     * ignored SIGPIPE would otherwise survive execve(). */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+
+    int in = open("/dev/null", O_RDONLY);
+    if (in < 0 || dup2(in, STDIN_FILENO) < 0 ||
+        dup2(out_w, STDOUT_FILENO) < 0 || dup2(err_w, STDERR_FILENO) < 0) {
+        _exit(126);
+    }
+    /* Sockets and files the host opened must not leak into jobs. */
+    close_range(3, ~0u, 0);
+
+    if (job->cwd != NULL && chdir(job->cwd) != 0) {
+        child_fail("cannot change to directory", job->cwd, errno);
+    }
+    int first_error = ENOENT;
+    for (char **p = job->exec_paths; *p != NULL; p++) {
+        execve(*p, job->argv, job->envp);
+        /* Like execvp(): remember a "found but refused", keep looking. */
+        if (errno != ENOENT && errno != ENOTDIR) {
+            first_error = errno;
+        }
+    }
+    child_fail("cannot execute", job->argv[0], first_error);
+}
+
+static void close_pair(int p[2])
+{
+    for (int i = 0; i < 2; i++) {
+        if (p[i] >= 0) {
+            close(p[i]);
+            p[i] = -1;
+        }
+    }
+}
+
+int child_spawn(child_t *c, const job_t *job, tacho_error_t *err)
+{
+    int out[2] = {-1, -1}, errp[2] = {-1, -1};
+    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
+        int e = errno;
+        close_pair(out);
+        return tacho_error_set(err, -e, "job %s: pipe: %s", job->name,
+                               strerror(e));
+    }
+    uint64_t start = tacho_now_ns();
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close_pair(out);
+        close_pair(errp);
+        return tacho_error_set(err, -e, "job %s: fork: %s", job->name,
+                               strerror(e));
+    }
+    if (pid == 0) {
+        child_exec(job, out[1], errp[1]);
+    }
+    /* Set the group from both sides, so a kill right after the fork
+     * cannot miss it. EACCES means the child already called execve(). */
+    setpgid(pid, pid);
+    close(out[1]);
+    close(errp[1]);
+    fcntl(out[0], F_SETFL, O_NONBLOCK);
+    fcntl(errp[0], F_SETFL, O_NONBLOCK);
+
+    memset(c, 0, sizeof *c);
+    c->job = job;
+    c->pid = pid;
+    c->start_ns = start;
+    if (job->timeout > 0) {
+        c->term_at_ns = start + (uint64_t)(job->timeout * NS_PER_S);
+    }
+    output_init(&c->out, out[0], job->origin, TACHO_LOG_INFO);
+    output_init(&c->err, errp[0], job->origin, TACHO_LOG_WARNING);
+    return 0;
+}
+
+void child_poll(child_t *c)
+{
+    if (c->pid <= 0 || c->exited) {
+        return;
+    }
+    int status;
+    pid_t r;
+    do {
+        r = waitpid(c->pid, &status, WNOHANG);
+    } while (r < 0 && errno == EINTR);
+    if (r == c->pid) {
+        c->exited = true;
+        c->status = status;
+        c->end_ns = tacho_now_ns();
+        c->drain_until_ns = c->end_ns + WORKER_DRAIN_NS;
+    }
+}
+
+/* Signals the run's whole process group. After the leader was reaped the
+ * group may still hold its children; kill() then fails with ESRCH once it
+ * is empty, which is fine. */
+static void signal_group(const child_t *c, int sig)
+{
+    if (c->pid > 0) {
+        kill(-c->pid, sig);
+    }
+}
+
+void child_tick(child_t *c, uint64_t now_ns)
+{
+    if (c->reason == CHILD_REASON_NONE && c->term_at_ns != 0 &&
+        now_ns >= c->term_at_ns && !c->exited) {
+        c->reason = CHILD_REASON_TIMEOUT;
+        signal_group(c, SIGTERM);
+        c->kill_at_ns = now_ns + WORKER_KILL_AFTER_NS;
+    }
+    if (c->kill_at_ns != 0 && now_ns >= c->kill_at_ns) {
+        signal_group(c, SIGKILL);
+        c->kill_at_ns = 0;
+    }
+}
+
+void child_kill(child_t *c, child_reason_t reason)
+{
+    if (!c->exited && c->reason == CHILD_REASON_NONE) {
+        c->reason = reason;
+    }
+    signal_group(c, SIGKILL);
+}
+
+bool child_done(child_t *c, uint64_t now_ns)
+{
+    if (!c->exited) {
+        return false;
+    }
+    bool open = c->out.fd >= 0 || c->err.fd >= 0;
+    if (open && now_ns >= c->drain_until_ns) {
+        tacho_log_origin("worker", TACHO_LOG_WARNING,
+                         "job %s: output still open %.0f s after the job "
+                         "exited (a background process?); no longer read",
+                         c->job->name, WORKER_DRAIN_NS / NS_PER_S);
+        output_finish(&c->out);
+        output_finish(&c->err);
+        open = false;
+    }
+    return !open;
+}
+
+bool child_ok(const child_t *c)
+{
+    return c->exited && c->reason == CHILD_REASON_NONE &&
+           WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0;
+}
+
+void child_describe(const child_t *c, char *buf, size_t size)
+{
+    if (c->reason == CHILD_REASON_TIMEOUT) {
+        snprintf(buf, size, "timeout after %g s", c->job->timeout);
+    } else if (c->reason == CHILD_REASON_SHUTDOWN) {
+        snprintf(buf, size, "killed at shutdown");
+    } else if (WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0) {
+        snprintf(buf, size, "ok");
+    } else if (WIFEXITED(c->status)) {
+        snprintf(buf, size, "exit status %d", WEXITSTATUS(c->status));
+    } else if (WIFSIGNALED(c->status)) {
+        int sig = WTERMSIG(c->status);
+        const char *abbrev = sigabbrev_np(sig);
+        snprintf(buf, size, "killed by signal %d (SIG%s)", sig,
+                 abbrev != NULL ? abbrev : "?");
+    } else {
+        snprintf(buf, size, "wait status %#x", (unsigned)c->status);
+    }
+}
+
+int child_exit_code(const child_t *c)
+{
+    if (c->reason == CHILD_REASON_TIMEOUT) {
+        return 124; /* as timeout(1) */
+    }
+    if (WIFEXITED(c->status)) {
+        return WEXITSTATUS(c->status);
+    }
+    if (WIFSIGNALED(c->status)) {
+        return 128 + WTERMSIG(c->status);
+    }
+    return WORKER_EXIT_SOFTWARE;
+}
+
+static uint64_t earliest(uint64_t a, uint64_t b)
+{
+    if (a == 0) {
+        return b;
+    }
+    return (b != 0 && b < a) ? b : a;
+}
+
+uint64_t child_next_deadline(const child_t *c)
+{
+    uint64_t d = c->kill_at_ns;
+    if (!c->exited && c->reason == CHILD_REASON_NONE) {
+        d = earliest(d, c->term_at_ns);
+    }
+    if (c->exited) {
+        d = earliest(d, c->drain_until_ns);
+    }
+    return d;
+}
+
+void child_release(child_t *c)
+{
+    output_finish(&c->out);
+    output_finish(&c->err);
+    c->pid = 0;
+    c->job = NULL;
+}
