@@ -73,7 +73,9 @@ typedef struct tacho_options tacho_options_t;
 typedef struct tacho_sink_ctx tacho_sink_ctx_t;
 
 /* Accessors. `name` must be declared in the sink's table with the matching
- * type (otherwise: NULL / 0 / false). Strings are borrowed. */
+ * type (otherwise: NULL / 0 / false). Strings are borrowed.
+ * tacho_options_is_set() is true only when the sink's group writes `name`:
+ * a value that came from the table's default does not count. */
 TACHO_EXTERN bool tacho_options_is_set(const tacho_options_t *o, const char *name);
 TACHO_EXTERN const char *tacho_options_string(const tacho_options_t *o,
                                               const char *name);
