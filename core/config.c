@@ -1,9 +1,11 @@
 /*
- * The configuration file: loading with libconfig, checking the `tacho`
- * group and the shape of `sinks`, and read-only access to settings.
+ * The configuration file: loading it with libconfig and checking the
+ * `tacho` group and the shape of `sinks` (docs/CONFIG.md).
  *
  * Sink-specific keys are checked later, against each sink's option table,
  * by options.c; the `jobs` and `runner` sections belong to tacho-worker.
+ * Checks never stop at the first problem: each is reported and the next
+ * key is checked, so --check-config can list them all at once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +33,7 @@ struct tacho_config {
     char **shown;
     unsigned shown_count;
     char **plugin_path; /* absolute, NULL-terminated */
+    size_t plugin_path_count;
     tacho__sink_entry_t *sinks;
     tacho__settings_t settings;
 };
@@ -76,11 +79,6 @@ static void bad(tacho__report_t *r, const config_setting_t *s, const char *fmt,
 
 /* ---- the `tacho` group -------------------------------------------------- */
 
-static bool number_of(const config_setting_t *s, double *out)
-{
-    return tacho_setting_float(pub(s), out);
-}
-
 /* An integer setting within [lo, hi]; `unit` ends the range text. */
 static bool check_int_range(tacho__report_t *r, const config_setting_t *s,
                             long long lo, long long hi, const char *unit,
@@ -104,7 +102,7 @@ static bool check_int_range(tacho__report_t *r, const config_setting_t *s,
 static bool check_number(tacho__report_t *r, const config_setting_t *s,
                          double *out)
 {
-    if (!number_of(s, out)) {
+    if (!tacho_setting_float(pub(s), out)) {
         bad(r, s, "tacho.%s must be a number, not %s", s->name,
             tacho__setting_kind(pub(s)));
         return false;
@@ -190,7 +188,7 @@ static bool bucket_bound(tacho__report_t *r, const config_setting_t *e,
                          unsigned i, uint64_t *ns)
 {
     double v;
-    if (!number_of(e, &v)) {
+    if (!tacho_setting_float(pub(e), &v)) {
         bad(r, e, "tacho.buckets[%u] must be a number, not %s", i,
             tacho__setting_kind(pub(e)));
         return false;
@@ -306,6 +304,7 @@ static void check_plugin_path(struct tacho_config *cfg,
         oom(r);
         return;
     }
+    cfg->plugin_path_count = n;
     char buf[PATH_MAX];
     const char *base = config_dir(cfg, buf) ? buf : NULL;
     int base_errno = base == NULL ? errno : 0;
@@ -334,9 +333,17 @@ static const struct tacho_key {
 };
 
 #define TACHO_KEY_COUNT (sizeof tacho_keys / sizeof tacho_keys[0])
-#define TACHO_VALID_KEYS                                                       \
-    "worker, interval, window, max_pipelines, recent, buckets, "               \
-    "plugin_path, shutdown_grace"
+
+static void unknown_tacho_key(tacho__report_t *r, const config_setting_t *s)
+{
+    char valid[256] = "";
+    for (size_t k = 0; k < TACHO_KEY_COUNT; k++) {
+        size_t used = strlen(valid);
+        snprintf(valid + used, sizeof valid - used, "%s%s", k ? ", " : "",
+                 tacho_keys[k].name);
+    }
+    bad(r, s, "unknown key '%s' in tacho (valid keys: %s)", s->name, valid);
+}
 
 static void check_tacho(struct tacho_config *cfg, const config_setting_t *g,
                         tacho__report_t *r)
@@ -353,8 +360,7 @@ static void check_tacho(struct tacho_config *cfg, const config_setting_t *g,
             k++;
         }
         if (k == TACHO_KEY_COUNT) {
-            bad(r, s, "unknown key '%s' in tacho (valid keys: %s)", s->name,
-                TACHO_VALID_KEYS);
+            unknown_tacho_key(r, s);
         } else {
             tacho_keys[k].check(cfg, s, r);
         }
@@ -476,15 +482,16 @@ static void check_sinks(struct tacho_config *cfg, const config_setting_t *s,
 static void check_root(struct tacho_config *cfg, tacho__report_t *r)
 {
     static const char *const keys[] = {"tacho", "sinks", "jobs", "runner"};
+    const size_t nkeys = sizeof keys / sizeof keys[0];
     const config_setting_t *root = config_root_setting(&cfg->lc);
     unsigned n = (unsigned)config_setting_length(root);
     for (unsigned i = 0; i < n; i++) {
         const config_setting_t *s = config_setting_get_elem(root, i);
         size_t k = 0;
-        while (k < 4 && strcmp(keys[k], s->name) != 0) {
+        while (k < nkeys && strcmp(keys[k], s->name) != 0) {
             k++;
         }
-        if (k == 4) {
+        if (k == nkeys) {
             bad(r, s,
                 "unknown key '%s' at top level (valid keys: tacho, "
                 "sinks, jobs, runner)",
@@ -748,7 +755,8 @@ void tacho_config_free(tacho_config_t *cfg)
         tacho_free(cfg->shown[i]);
     }
     tacho_free(cfg->shown);
-    for (size_t i = 0; cfg->plugin_path != NULL && cfg->plugin_path[i]; i++) {
+    /* After a bad entry the array has holes, so go by the count. */
+    for (size_t i = 0; cfg->plugin_path && i < cfg->plugin_path_count; i++) {
         tacho_free(cfg->plugin_path[i]);
     }
     tacho_free(cfg->plugin_path);

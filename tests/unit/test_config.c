@@ -301,6 +301,10 @@ static void config_plugin_path_checked(void)
                "integer");
     expect_one("tacho = { plugin_path = [\"/a\", \"\"]; };",
                "<string>:1: tacho.plugin_path[1] must not be empty");
+    /* Good entries after a bad one are freed too (ASan checks). */
+    expect_one("tacho = { plugin_path = (7, \"/a\", \"b\"); };",
+               "<string>:1: tacho.plugin_path[0] must be a string, not an "
+               "integer");
     tacho_config_t *cfg = load_ok("tacho = { plugin_path = []; };");
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     CU_ASSERT_EQUAL(tacho__config_settings(cfg)->plugin_path_count, 0);
