@@ -1,0 +1,446 @@
+/*
+ * Shared by the HTTP sink suites (test_prometheus, test_http_json,
+ * test_http_server): captured log messages, hosts built from config text,
+ * requests made with libcurl, and a loopback HTTP receiver (libmicrohttpd)
+ * that answers with a scripted list of statuses and keeps what it got.
+ * Header-only (static functions) so each suite stays one executable.
+ */
+#ifndef TACHO_HTTP_TEST_H
+#define TACHO_HTTP_TEST_H
+
+#include <curl/curl.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <tacho/tacho.h>
+
+#include "tacho_test.h"
+
+#define MS 1000000ull /* nanoseconds */
+
+/* ---- log messages, captured --------------------------------------------- */
+
+#define CAPTURE_MAX 128
+static pthread_mutex_t capture_lock = PTHREAD_MUTEX_INITIALIZER;
+static char captured[CAPTURE_MAX][1200];
+static size_t captured_count;
+
+static inline void capture(void *arg, tacho_log_level_t level,
+                           const char *origin, const char *message)
+{
+    pthread_mutex_lock(&capture_lock);
+    snprintf(captured[captured_count % CAPTURE_MAX], sizeof captured[0],
+             "%s [%s] %s", tacho_log_level_name(level), origin, message);
+    captured_count++;
+    pthread_mutex_unlock(&capture_lock);
+}
+
+static inline void capture_reset(void)
+{
+    pthread_mutex_lock(&capture_lock);
+    captured_count = 0;
+    pthread_mutex_unlock(&capture_lock);
+}
+
+/* Copies the newest captured message containing `needle` into `out`;
+ * false when there is none. */
+static inline bool logged_find(const char *needle, char *out, size_t size)
+{
+    bool found = false;
+    pthread_mutex_lock(&capture_lock);
+    size_t n = captured_count < CAPTURE_MAX ? captured_count : CAPTURE_MAX;
+    for (size_t i = n; i-- > 0 && !found;) {
+        if (strstr(captured[i], needle) != NULL) {
+            snprintf(out, size, "%s", captured[i]);
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&capture_lock);
+    return found;
+}
+
+static inline bool logged(const char *needle)
+{
+    char line[1200];
+    return logged_find(needle, line, sizeof line);
+}
+
+static inline int capture_init(void)
+{
+    tacho_log_set_handler(capture, NULL);
+    tacho_log_set_level(TACHO_LOG_DEBUG);
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+static inline int capture_cleanup(void)
+{
+    tacho_log_set_handler(NULL, NULL);
+    curl_global_cleanup();
+    return 0;
+}
+
+/* ---- hosts -------------------------------------------------------------- */
+
+/* The sink group starts on line 2 and each option takes one line after
+ * "plugin" (line 3), so an option given first is on line 4. */
+static const char *test_worker = "w1";
+
+static inline char *config_text(const char *plugin, const char *options)
+{
+    char *text = NULL;
+    int n = asprintf(&text,
+                     "tacho: { worker = \"%s\"; interval = 3600; };\n"
+                     "sinks = ( {\n"
+                     "  plugin = \"%s\";\n"
+                     "%s"
+                     "} );\n",
+                     test_worker, plugin, options);
+    CU_ASSERT_FATAL(n > 0);
+    return text;
+}
+
+/* Opens a host; returns its code, the host in `*out`. */
+static inline int open_host(const char *plugin, const char *options,
+                            tacho_host_t **out, tacho_error_t *err)
+{
+    char *text = config_text(plugin, options);
+    tacho_error_clear(err);
+    *out = NULL;
+    int rc = tacho_host_open_string(text, out, err);
+    free(text);
+    return rc;
+}
+
+/*
+ * Opens and starts a host whose sink listens on port 0, and finds the URL
+ * it serves from its "listening on" log line: `base` gets
+ * "http://127.0.0.1:PORT" (no path).
+ */
+static inline tacho_host_t *start_host(const char *plugin, const char *options,
+                                       char *base, size_t size)
+{
+    tacho_error_t err;
+    tacho_host_t *h = NULL;
+    capture_reset();
+    int rc = open_host(plugin, options, &h, &err);
+    if (rc != 0) {
+        fprintf(stderr, "\nopen: %s\n", err.text);
+    }
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    rc = tacho_host_start(h, &err);
+    if (rc != 0) {
+        fprintf(stderr, "\nstart: %s\n", err.text);
+    }
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    char line[1200];
+    if (base != NULL && logged_find("listening on ", line, sizeof line)) {
+        const char *url = strstr(line, "listening on ") + 13;
+        const char *path = strchr(strstr(url, "://") + 3, '/');
+        snprintf(base, size, "%.*s", (int)(path - url), url);
+    }
+    return h;
+}
+
+static inline void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* ---- requests ----------------------------------------------------------- */
+
+typedef struct http_reply {
+    long status;
+    char *body; /* malloc'd, NUL-terminated; decoded when gzip was asked */
+    size_t len;
+    char headers[8192];
+    size_t hlen;
+    CURLcode rc;
+} http_reply_t;
+
+static inline size_t body_cb(char *data, size_t size, size_t n, void *arg)
+{
+    http_reply_t *r = arg;
+    char *p = realloc(r->body, r->len + size * n + 1);
+    if (p == NULL) {
+        return 0;
+    }
+    memcpy(p + r->len, data, size * n);
+    r->body = p;
+    r->len += size * n;
+    r->body[r->len] = '\0';
+    return size * n;
+}
+
+static inline size_t header_cb(char *data, size_t size, size_t n, void *arg)
+{
+    http_reply_t *r = arg;
+    size_t k = size * n;
+    if (r->hlen + k < sizeof r->headers) {
+        memcpy(r->headers + r->hlen, data, k);
+        r->hlen += k;
+        r->headers[r->hlen] = '\0';
+    }
+    return k;
+}
+
+/* Options of one request; zero means the default. */
+typedef struct http_opts {
+    const char *method;   /* "GET" */
+    const char *headers;  /* extra lines separated by '\n' */
+    const char *encoding; /* Accept-Encoding to send and decode, e.g. "gzip" */
+    bool raw;             /* do not decode the body */
+    long timeout_ms;      /* 5000 */
+} http_opts_t;
+
+static inline struct curl_slist *header_list(const char *lines)
+{
+    struct curl_slist *list = NULL;
+    char *copy = strdup(lines != NULL ? lines : "");
+    for (char *save = NULL, *l = strtok_r(copy, "\n", &save); l != NULL;
+         l = strtok_r(NULL, "\n", &save)) {
+        list = curl_slist_append(list, l);
+    }
+    free(copy);
+    return list;
+}
+
+/* Makes a request; the reply's body must be freed with http_free(). */
+static inline void http_do(const char *url, const http_opts_t *o,
+                           http_reply_t *r)
+{
+    memset(r, 0, sizeof *r);
+    CURL *c = curl_easy_init();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    struct curl_slist *list = header_list(o->headers);
+    const char *method = o->method != NULL ? o->method : "GET";
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+                     o->timeout_ms > 0 ? o->timeout_ms : 5000L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    if (o->encoding != NULL) {
+        curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, o->encoding);
+        curl_easy_setopt(c, CURLOPT_HTTP_CONTENT_DECODING, o->raw ? 0L : 1L);
+    }
+    if (strcmp(method, "HEAD") == 0) {
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    } else if (strcmp(method, "GET") != 0) {
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    }
+    r->rc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_slist_free_all(list);
+    curl_easy_cleanup(c);
+    if (r->body == NULL) {
+        r->body = calloc(1, 1);
+    }
+}
+
+static inline void http_get(const char *url, http_reply_t *r)
+{
+    http_opts_t o = {0};
+    http_do(url, &o, r);
+}
+
+static inline void http_free(http_reply_t *r)
+{
+    free(r->body);
+    r->body = NULL;
+}
+
+/* The value of the last response header `name` (without CRLF), copied into
+ * `out`; false when absent. */
+static inline bool http_header(const http_reply_t *r, const char *name,
+                               char *out, size_t size)
+{
+    size_t n = strlen(name);
+    bool found = false;
+    for (const char *p = r->headers; *p != '\0';) {
+        const char *end = p + strcspn(p, "\r\n");
+        if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+            const char *v = p + n + 1 + strspn(p + n + 1, " ");
+            snprintf(out, size, "%.*s", (int)(end - v), v);
+            found = true;
+        }
+        p = end + strspn(end, "\r\n");
+    }
+    return found;
+}
+
+/* Counts header lines called `name`. */
+static inline int http_header_count(const http_reply_t *r, const char *name)
+{
+    int count = 0;
+    size_t n = strlen(name);
+    for (const char *p = r->headers; *p != '\0';) {
+        const char *end = p + strcspn(p, "\r\n");
+        count += strncasecmp(p, name, n) == 0 && p[n] == ':';
+        p = end + strspn(end, "\r\n");
+    }
+    return count;
+}
+
+/* ---- a loopback receiver ------------------------------------------------ */
+
+#define RECEIVER_STATUS_MAX 8
+
+typedef struct receiver {
+    struct MHD_Daemon *daemon;
+    char url[64]; /* http://127.0.0.1:PORT */
+    pthread_mutex_t lock;
+    unsigned statuses[RECEIVER_STATUS_MAX]; /* answers, the last repeats */
+    size_t status_count;
+    size_t requests; /* completed */
+    char method[16];
+    char path[1024];
+    char content_type[128];
+    char extra_label[256]; /* the query argument extra_label, if any */
+    char *body;            /* the last body received, malloc'd */
+    size_t len;
+} receiver_t;
+
+typedef struct upload {
+    char *data;
+    size_t len;
+} upload_t;
+
+static inline enum MHD_Result receiver_done(receiver_t *rc,
+                                            struct MHD_Connection *conn,
+                                            const char *url, const char *method,
+                                            upload_t *up)
+{
+    pthread_mutex_lock(&rc->lock);
+    size_t i =
+        rc->requests < rc->status_count ? rc->requests : rc->status_count - 1;
+    unsigned status = rc->statuses[i];
+    rc->requests++;
+    snprintf(rc->method, sizeof rc->method, "%s", method);
+    snprintf(rc->path, sizeof rc->path, "%s", url);
+    const char *ct =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+    snprintf(rc->content_type, sizeof rc->content_type, "%s",
+             ct != NULL ? ct : "");
+    const char *extra =
+        MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "extra_label");
+    snprintf(rc->extra_label, sizeof rc->extra_label, "%s",
+             extra != NULL ? extra : "");
+    free(rc->body);
+    rc->body = up->data != NULL ? up->data : calloc(1, 1);
+    rc->len = up->len;
+    pthread_mutex_unlock(&rc->lock);
+    free(up);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result res = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return res;
+}
+
+static inline enum MHD_Result receiver_cb(void *cls,
+                                          struct MHD_Connection *conn,
+                                          const char *url, const char *method,
+                                          const char *version, const char *data,
+                                          size_t *size, void **req_cls)
+{
+    upload_t *up = *req_cls;
+    if (up == NULL) {
+        *req_cls = calloc(1, sizeof(upload_t));
+        return *req_cls != NULL ? MHD_YES : MHD_NO;
+    }
+    if (*size > 0) {
+        char *p = realloc(up->data, up->len + *size + 1);
+        if (p == NULL) {
+            return MHD_NO;
+        }
+        memcpy(p + up->len, data, *size);
+        up->data = p;
+        up->len += *size;
+        up->data[up->len] = '\0';
+        *size = 0;
+        return MHD_YES;
+    }
+    *req_cls = NULL;
+    return receiver_done(cls, conn, url, method, up);
+}
+
+/* Starts a receiver on 127.0.0.1 that answers the given statuses in turn
+ * (the last one repeats). */
+static inline void receiver_start(receiver_t *rc, const unsigned *statuses,
+                                  size_t n)
+{
+    memset(rc, 0, sizeof *rc);
+    pthread_mutex_init(&rc->lock, NULL);
+    memcpy(rc->statuses, statuses, n * sizeof *statuses);
+    rc->status_count = n;
+    struct sockaddr_in sin = {.sin_family = AF_INET,
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    rc->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL,
+                                  NULL, receiver_cb, rc, MHD_OPTION_SOCK_ADDR,
+                                  (struct sockaddr *)&sin, MHD_OPTION_END);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rc->daemon);
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(rc->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    snprintf(rc->url, sizeof rc->url, "http://127.0.0.1:%u",
+             (unsigned)info->port);
+}
+
+static inline size_t receiver_requests(receiver_t *rc)
+{
+    pthread_mutex_lock(&rc->lock);
+    size_t n = rc->requests;
+    pthread_mutex_unlock(&rc->lock);
+    return n;
+}
+
+static inline void receiver_stop(receiver_t *rc)
+{
+    MHD_stop_daemon(rc->daemon);
+    free(rc->body);
+    pthread_mutex_destroy(&rc->lock);
+}
+
+/* ---- sink health -------------------------------------------------------- */
+
+/* The named sink's health in a fresh host snapshot, through `fn`. */
+static inline uint64_t sink_figure(tacho_host_t *h, const char *name,
+                                   uint64_t (*fn)(const tacho_sink_stats_t *))
+{
+    tacho_snapshot_t *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(tacho_host_snapshot(h, &s), 0);
+    uint64_t v = 0;
+    for (size_t i = 0; i < tacho_snapshot_sink_count(s); i++) {
+        const tacho_sink_stats_t *ss = tacho_snapshot_sink(s, i);
+        if (strcmp(tacho_sink_stats_name(ss), name) == 0) {
+            v = fn(ss);
+        }
+    }
+    tacho_snapshot_free(s);
+    return v;
+}
+
+/* Waits up to `ms` for fn(sink) to reach `n`. */
+static inline bool wait_figure(tacho_host_t *h, const char *name,
+                               uint64_t (*fn)(const tacho_sink_stats_t *),
+                               uint64_t n, long ms)
+{
+    for (long t = 0; t < ms && sink_figure(h, name, fn) < n; t += 5) {
+        sleep_ms(5);
+    }
+    return sink_figure(h, name, fn) >= n;
+}
+
+#endif /* TACHO_HTTP_TEST_H */

@@ -1,0 +1,330 @@
+/*
+ * The `http_json` sink, loaded as the real tacho_sink_http_json.so by a
+ * real host: each path is fetched over loopback with libcurl, parsed with
+ * json-c, validated against the JSON Schemas and compared with the runs
+ * recorded; the push mode is checked against a loopback receiver that
+ * fails first.
+ */
+#include <json-c/json.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "http_test.h"
+
+#define VALIDATE TACHO_TEST_SOURCE_DIR "/tests/support/validate_json.py"
+#define SCHEMA_V1 TACHO_TEST_SOURCE_DIR "/docs/schema/tacho-snapshot-v1.json"
+#define SCHEMA_LEGACY                                                          \
+    TACHO_TEST_SOURCE_DIR "/docs/schema/tacho-legacy-metrics.json"
+
+/* alpha: 10 ms ok, 20 ms ok, 30 ms failed; beta: 5 ms ok. */
+static void record_known(tacho_host_t *h)
+{
+    tacho_collector_t *c = tacho_host_collector(h);
+    CU_ASSERT_EQUAL(tacho_record(c, "alpha", 10 * MS, true), 0);
+    CU_ASSERT_EQUAL(tacho_record(c, "alpha", 20 * MS, true), 0);
+    CU_ASSERT_EQUAL(tacho_record(c, "alpha", 30 * MS, false), 0);
+    CU_ASSERT_EQUAL(tacho_record(c, "beta", 5 * MS, true), 0);
+}
+
+static tacho_host_t *start_json(const char *options, char *base, size_t size)
+{
+    char *opts = NULL;
+    CU_ASSERT_FATAL(
+        asprintf(&opts, "  listen = \"127.0.0.1:0\";\n%s", options) > 0);
+    base[0] = '\0';
+    tacho_host_t *h = start_host("http_json", opts, base, size);
+    free(opts);
+    CU_ASSERT_FATAL(base[0] != '\0');
+    return h;
+}
+
+/* Fetches base+path, expecting 200 and `type`; returns the body. */
+static char *fetch(const char *base, const char *path, const char *type)
+{
+    char url[512];
+    snprintf(url, sizeof url, "%s%s", base, path);
+    http_reply_t r;
+    http_get(url, &r);
+    CU_ASSERT_EQUAL(r.status, 200);
+    char got[256] = "";
+    CU_ASSERT(http_header(&r, "Content-Type", got, sizeof got));
+    CU_ASSERT_STRING_EQUAL(got, type);
+    return r.body;
+}
+
+/* Runs validate_json.py on `text` against `schema`. */
+static void assert_schema(const char *schema, const char *text)
+{
+    char path[] = "/tmp/tacho_http_jsonXXXXXX";
+    int fd = mkstemp(path);
+    CU_ASSERT_FATAL(fd >= 0);
+    CU_ASSERT_EQUAL(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    char *cmd = NULL;
+    CU_ASSERT_FATAL(asprintf(&cmd, "/usr/bin/python3 %s %s %s", VALIDATE,
+                             schema, path) > 0);
+    int status = system(cmd);
+    CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    free(cmd);
+    unlink(path);
+}
+
+static json_object *get(json_object *o, const char *dotted)
+{
+    char *copy = strdup(dotted);
+    for (char *save = NULL, *k = strtok_r(copy, ".", &save);
+         k != NULL && o != NULL; k = strtok_r(NULL, ".", &save)) {
+        json_object *next = NULL;
+        o = json_object_object_get_ex(o, k, &next) ? next : NULL;
+    }
+    free(copy);
+    return o;
+}
+
+static int64_t get_int(json_object *o, const char *dotted)
+{
+    json_object *v = get(o, dotted);
+    CU_ASSERT_PTR_NOT_NULL(v);
+    return v != NULL ? json_object_get_int64(v) : -1;
+}
+
+/* The schema-1 document holds exactly the runs recorded. */
+static void check_v1(json_object *doc)
+{
+    CU_ASSERT_EQUAL(get_int(doc, "schemaVersion"), 1);
+    CU_ASSERT_STRING_EQUAL(json_object_get_string(get(doc, "worker")), "w1");
+    CU_ASSERT_EQUAL(get_int(doc, "runs.total"), 4);
+    CU_ASSERT_EQUAL(get_int(doc, "runs.failed"), 1);
+    json_object *pipelines = get(doc, "pipelines");
+    CU_ASSERT_FATAL(json_object_array_length(pipelines) == 2);
+    json_object *alpha = json_object_array_get_idx(pipelines, 0);
+    CU_ASSERT_STRING_EQUAL(json_object_get_string(get(alpha, "name")), "alpha");
+    CU_ASSERT_EQUAL(get_int(alpha, "runs.total"), 3);
+    CU_ASSERT_EQUAL(get_int(alpha, "runs.succeeded"), 2);
+    CU_ASSERT_DOUBLE_EQUAL(json_object_get_double(get(alpha, "durations.sum")),
+                           0.06, 1e-12);
+    CU_ASSERT_EQUAL(json_object_array_length(get(doc, "recent")), 4);
+}
+
+static void http_json_serves_schema_v1(void)
+{
+    char base[256];
+    tacho_host_t *h = start_json("", base, sizeof base);
+    record_known(h);
+    char *body = fetch(base, "/metrics.json", "application/json");
+    CU_ASSERT(strchr(body, '\n') == NULL);
+    json_object *doc = json_tokener_parse(body);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    check_v1(doc);
+    assert_schema(SCHEMA_V1, body);
+    json_object_put(doc);
+    free(body);
+    /* Indented for people on request; the same figures. */
+    body = fetch(base, "/metrics.json?pretty=1", "application/json");
+    CU_ASSERT(strstr(body, "\n  \"") != NULL);
+    doc = json_tokener_parse(body);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    check_v1(doc);
+    json_object_put(doc);
+    free(body);
+    tacho_host_close(h);
+}
+
+static void http_json_serves_legacy(void)
+{
+    char base[256];
+    tacho_host_t *h = start_json("", base, sizeof base);
+    record_known(h);
+    char *body = fetch(base, "/worker.metrics", "application/json");
+    json_object *doc = json_tokener_parse(body);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    CU_ASSERT_EQUAL(get_int(doc, "totalRuns"), 4);
+    CU_ASSERT_EQUAL(get_int(doc, "failed"), 1);
+    CU_ASSERT_EQUAL(get_int(doc, "succeeded"), 3);
+    CU_ASSERT_DOUBLE_EQUAL(json_object_get_double(get(doc, "maxExecutionTime")),
+                           30.0, 1e-9);
+    assert_schema(SCHEMA_LEGACY, body);
+    json_object_put(doc);
+    free(body);
+    body = fetch(base, "/trpc/worker.metrics", "application/json");
+    doc = json_tokener_parse(body);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    CU_ASSERT_EQUAL(get_int(doc, "result.data.totalRuns"), 4);
+    CU_ASSERT_EQUAL(get_int(doc, "result.data.failed"), 1);
+    json_object_put(doc);
+    free(body);
+    tacho_host_close(h);
+}
+
+/* /healthz answers without credentials; everything else needs them; the
+ * root stays 404 for now. */
+static void http_json_healthz_and_paths(void)
+{
+    char dir[] = "/tmp/tacho_http_jsonXXXXXX";
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    char token[300];
+    snprintf(token, sizeof token, "%s/token", dir);
+    FILE *f = fopen(token, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fputs("s3cret\n", f);
+    fclose(f);
+    char opts[512];
+    snprintf(opts, sizeof opts, "  auth_token_file = \"%s\";\n", token);
+    char base[256];
+    tacho_host_t *h = start_json(opts, base, sizeof base);
+    char *body = fetch(base, "/healthz", "text/plain; charset=utf-8");
+    CU_ASSERT_STRING_EQUAL(body, "ok\n");
+    free(body);
+    char url[512];
+    snprintf(url, sizeof url, "%s/metrics.json", base);
+    http_reply_t r;
+    http_get(url, &r);
+    CU_ASSERT_EQUAL(r.status, 401);
+    http_free(&r);
+    http_opts_t auth = {.headers = "Authorization: Bearer s3cret"};
+    http_do(url, &auth, &r);
+    CU_ASSERT_EQUAL(r.status, 200);
+    http_free(&r);
+    const char *missing[] = {"/", "/metrics", "/healthz/", "/worker.metrics/x"};
+    for (size_t i = 0; i < sizeof missing / sizeof missing[0]; i++) {
+        snprintf(url, sizeof url, "%s%s", base, missing[i]);
+        http_do(url, &auth, &r);
+        CU_ASSERT_EQUAL(r.status, 404);
+        http_free(&r);
+    }
+    tacho_host_close(h);
+    unlink(token);
+    rmdir(dir);
+}
+
+/* ---- push --------------------------------------------------------------- */
+
+static uint64_t retries(const tacho_sink_stats_t *ss)
+{
+    return tacho_sink_stats_retries(ss);
+}
+
+static uint64_t writes(const tacho_sink_stats_t *ss)
+{
+    return tacho_sink_stats_writes(ss);
+}
+
+static uint64_t errors(const tacho_sink_stats_t *ss)
+{
+    return tacho_sink_stats_errors(ss);
+}
+
+/* The receiver answers 500, then 200: the dispatcher retries, the second
+ * attempt delivers, and the body is the schema-1 document of the runs. */
+static void http_json_push_retries_then_delivers(void)
+{
+    receiver_t rc;
+    const unsigned statuses[] = {500, 200};
+    receiver_start(&rc, statuses, 2);
+    char opts[512];
+    snprintf(opts, sizeof opts, "  listen = \"\";\n  push_url = \"%s/in\";\n",
+             rc.url);
+    tacho_host_t *h = start_host("http_json", opts, NULL, 0);
+    record_known(h);
+    CU_ASSERT_EQUAL(tacho_host_report_now(h), 0);
+    CU_ASSERT(wait_figure(h, "http_json", writes, 1, 20000));
+    CU_ASSERT_EQUAL(sink_figure(h, "http_json", retries), 1);
+    CU_ASSERT_EQUAL(sink_figure(h, "http_json", errors), 0);
+    CU_ASSERT_EQUAL(receiver_requests(&rc), 2);
+    CU_ASSERT_STRING_EQUAL(rc.method, "POST");
+    CU_ASSERT_STRING_EQUAL(rc.path, "/in");
+    CU_ASSERT_STRING_EQUAL(rc.content_type, "application/json");
+    CU_ASSERT(logged("push failed: ") && logged("answered HTTP 500"));
+    json_object *doc = json_tokener_parse(rc.body);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    check_v1(doc);
+    assert_schema(SCHEMA_V1, rc.body);
+    json_object_put(doc);
+    tacho_host_close(h);
+    receiver_stop(&rc);
+}
+
+/* A 4xx answer will not get better by trying again: an error. */
+static void http_json_push_4xx_is_error(void)
+{
+    receiver_t rc;
+    const unsigned statuses[] = {422};
+    receiver_start(&rc, statuses, 1);
+    char opts[512];
+    snprintf(opts, sizeof opts, "  listen = \"\";\n  push_url = \"%s\";\n",
+             rc.url);
+    tacho_host_t *h = start_host("http_json", opts, NULL, 0);
+    CU_ASSERT_EQUAL(tacho_host_report_now(h), 0);
+    CU_ASSERT(wait_figure(h, "http_json", errors, 1, 10000));
+    CU_ASSERT_EQUAL(sink_figure(h, "http_json", retries), 0);
+    CU_ASSERT_EQUAL(receiver_requests(&rc), 1);
+    CU_ASSERT(logged("answered HTTP 422"));
+    tacho_host_close(h);
+    receiver_stop(&rc);
+}
+
+/* Nobody listening: a transient failure, so a retry. */
+static void http_json_push_unreachable_is_retry(void)
+{
+    receiver_t rc;
+    const unsigned statuses[] = {200};
+    receiver_start(&rc, statuses, 1);
+    char url[64];
+    snprintf(url, sizeof url, "%s", rc.url);
+    receiver_stop(&rc); /* the port is now closed */
+    char opts[512];
+    snprintf(opts, sizeof opts,
+             "  listen = \"\";\n  push_url = \"%s\";\n  push_timeout = 2;\n",
+             url);
+    tacho_host_t *h = start_host("http_json", opts, NULL, 0);
+    CU_ASSERT_EQUAL(tacho_host_report_now(h), 0);
+    CU_ASSERT(wait_figure(h, "http_json", retries, 1, 10000));
+    CU_ASSERT(logged("push failed: http://127.0.0.1:"));
+    tacho_host_close(h);
+}
+
+static void http_json_rejects_bad_options(void)
+{
+    static const struct {
+        const char *options;
+        const char *message;
+    } cases[] = {
+        {"  push_url = \"file:///etc/passwd\";\n",
+         "<string>:4: push_url 'file:///etc/passwd' is not an http:// or "
+         "https:// URL"},
+        {"  push_url = \"http://x\";\n  push_timeout = -1.0;\n",
+         "<string>:5: push_timeout must be more than 0 and at most 3600 "
+         "seconds, not -1"},
+        {"  push_url = \"http://x\";\n  push_timeout = 7200;\n",
+         "push_timeout must be more than 0 and at most 3600 seconds, not 7200"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tacho_host_t *h = NULL;
+        tacho_error_t err;
+        CU_ASSERT_NOT_EQUAL(open_host("http_json", cases[i].options, &h, &err),
+                            0);
+        CU_ASSERT_PTR_NULL(h);
+        if (strstr(err.text, cases[i].message) == NULL) {
+            fprintf(stderr, "\nwanted \"%s\"\n   got \"%s\"\n",
+                    cases[i].message, err.text);
+        }
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.text, cases[i].message));
+    }
+}
+
+int main(void)
+{
+    static const tacho_test_case_t cases[] = {
+        {"http_json_serves_schema_v1", http_json_serves_schema_v1},
+        {"http_json_serves_legacy", http_json_serves_legacy},
+        {"http_json_healthz_and_paths", http_json_healthz_and_paths},
+        {"http_json_push_retries_then_delivers",
+         http_json_push_retries_then_delivers},
+        {"http_json_push_4xx_is_error", http_json_push_4xx_is_error},
+        {"http_json_push_unreachable_is_retry",
+         http_json_push_unreachable_is_retry},
+        {"http_json_rejects_bad_options", http_json_rejects_bad_options},
+        {NULL, NULL},
+    };
+    return tacho_test_run("http_json", capture_init, capture_cleanup, cases);
+}
