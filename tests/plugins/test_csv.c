@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,36 @@ static void capture_reset(void)
     pthread_mutex_lock(&capture_lock);
     captured_count = 0;
     pthread_mutex_unlock(&capture_lock);
+}
+
+/* ---- allocations that fail on demand ----------------------------------------
+ */
+
+/* While armed, every tacho allocation made off the main thread fails: the
+ * host takes snapshots on the calling (main) thread, so this hits the
+ * sink's own allocations inside write(). */
+static atomic_bool fail_off_main;
+static pthread_t main_thread;
+
+static bool should_fail(void)
+{
+    return atomic_load(&fail_off_main) &&
+           !pthread_equal(pthread_self(), main_thread);
+}
+
+static void *test_malloc(size_t n)
+{
+    return should_fail() ? NULL : malloc(n);
+}
+
+static void *test_realloc(void *p, size_t n)
+{
+    return should_fail() ? NULL : realloc(p, n);
+}
+
+static void *test_calloc(size_t n, size_t size)
+{
+    return should_fail() ? NULL : calloc(n, size);
 }
 
 /* ---- hosts -----------------------------------------------------------------
@@ -867,6 +898,32 @@ static void test_csv_cannot_open_names_path(void)
     expect_start_error(tmp, want);
 }
 
+static void test_csv_format_failure_counted(void)
+{
+    const char *file = tmp_path(0, "oom.csv");
+    tacho_host_t *h = start_csv(file, "");
+    record_known(h);
+    capture_reset();
+    atomic_store(&fail_off_main, true);
+    CU_ASSERT_EQUAL(tacho_host_report_now(h), 0);
+    for (int i = 0; i < 2000 && sink_done(h, "csv", NULL) < 1; i++) {
+        sleep_ms(5);
+    }
+    atomic_store(&fail_off_main, false);
+    uint64_t errors = 0;
+    CU_ASSERT_EQUAL(sink_done(h, "csv", &errors), 1);
+    CU_ASSERT_EQUAL(errors, 1);
+    CU_ASSERT(logged("error [sink:csv:csv] cannot format the rows for", file,
+                     "Cannot allocate memory", NULL));
+    tacho_host_close(h);
+    /* The header and the final snapshot only. */
+    table_t *t = malloc(sizeof *t);
+    load_table(file, t);
+    CU_ASSERT_EQUAL(t->count, 1 + 3);
+    free_table(t);
+    free(t);
+}
+
 /* Opening must fail, naming "<string>:LINE:" and containing `want`. */
 static void expect_config_error(const char *options, int line, const char *want)
 {
@@ -1031,6 +1088,12 @@ static void test_csv_full_disk_leaves_no_partial_row(void)
 
 static int suite_init(void)
 {
+    /* Before any other tacho call, as tacho_replace_allocator() asks. */
+    main_thread = pthread_self();
+    if (tacho_replace_allocator(test_malloc, test_realloc, test_calloc, free) !=
+        0) {
+        return 1;
+    }
     unsetenv(TACHO_ENV_METRICS_INTERVAL);
     tacho_log_set_handler(capture, NULL);
     tacho_log_set_level(TACHO_LOG_DEBUG);
@@ -1068,6 +1131,7 @@ int main(void)
         {"csv_not_regular_file_refused", test_csv_not_regular_file_refused},
         {"csv_cannot_open_names_path", test_csv_cannot_open_names_path},
         {"csv_option_errors", test_csv_option_errors},
+        {"csv_format_failure_counted", test_csv_format_failure_counted},
         {"csv_reopen_after_move", test_csv_reopen_after_move},
         {"csv_reopen_failure_keeps_old_file",
          test_csv_reopen_failure_keeps_old_file},

@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,36 @@ static void capture_reset(void)
     pthread_mutex_lock(&capture_lock);
     captured_count = 0;
     pthread_mutex_unlock(&capture_lock);
+}
+
+/* ---- allocations that fail on demand ----------------------------------------
+ */
+
+/* While armed, every tacho allocation made off the main thread fails: the
+ * host takes snapshots on the calling (main) thread, so this hits the
+ * sink's own allocations inside write(). */
+static atomic_bool fail_off_main;
+static pthread_t main_thread;
+
+static bool should_fail(void)
+{
+    return atomic_load(&fail_off_main) &&
+           !pthread_equal(pthread_self(), main_thread);
+}
+
+static void *test_malloc(size_t n)
+{
+    return should_fail() ? NULL : malloc(n);
+}
+
+static void *test_realloc(void *p, size_t n)
+{
+    return should_fail() ? NULL : realloc(p, n);
+}
+
+static void *test_calloc(size_t n, size_t size)
+{
+    return should_fail() ? NULL : calloc(n, size);
 }
 
 /* ---- hosts -----------------------------------------------------------------
@@ -742,6 +773,33 @@ static void test_log_write_error_counted(void)
     tacho_host_close(h);
 }
 
+static void test_log_render_failure_counted(void)
+{
+    char opts[4400];
+    const char *file = tmp_path(0, "oom.log");
+    snprintf(opts, sizeof opts, "  target = \"file\";\n  path = \"%s\";\n",
+             file);
+    tacho_host_t *h = start_log(opts);
+    record_known(h);
+    capture_reset();
+    atomic_store(&fail_off_main, true);
+    CU_ASSERT_EQUAL(tacho_host_report_now(h), 0);
+    wait_done(h, "log", 1);
+    atomic_store(&fail_off_main, false);
+    uint64_t errors = 0;
+    sink_done(h, "log", &errors);
+    CU_ASSERT_EQUAL(errors, 1);
+    CU_ASSERT(logged("error [sink:log:log] cannot render the snapshot: "
+                     "out of memory",
+                     NULL));
+    tacho_host_close(h);
+    /* Only the final snapshot's line: nothing of the failed one. */
+    lines_t l;
+    read_lines(file, &l);
+    CU_ASSERT_EQUAL(l.count, 1);
+    free(l.text);
+}
+
 /* Two instances append to one file from their own threads, flat out, with
  * long lines: every line must still parse whole. */
 static void test_log_lines_never_interleave(void)
@@ -879,6 +937,12 @@ static void test_log_unknown_key_refused(void)
 
 static int suite_init(void)
 {
+    /* Before any other tacho call, as tacho_replace_allocator() asks. */
+    main_thread = pthread_self();
+    if (tacho_replace_allocator(test_malloc, test_realloc, test_calloc, free) !=
+        0) {
+        return 1;
+    }
     unsetenv(TACHO_ENV_METRICS_INTERVAL);
     tacho_log_set_handler(capture, NULL);
     tacho_log_set_level(TACHO_LOG_DEBUG);
@@ -910,6 +974,7 @@ int main(void)
         {"log_mode_applied_to_new_file", test_log_mode_applied_to_new_file},
         {"log_open_failure_names_path", test_log_open_failure_names_path},
         {"log_write_error_counted", test_log_write_error_counted},
+        {"log_render_failure_counted", test_log_render_failure_counted},
         {"log_lines_never_interleave", test_log_lines_never_interleave},
         {"log_bad_target_lists_valid_values",
          test_log_bad_target_lists_valid_values},
