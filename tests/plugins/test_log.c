@@ -553,16 +553,33 @@ static void test_log_stderr_is_default(void)
 /* ---- syslog -----------------------------------------------------------------
  */
 
+/* True when /dev/log is a socket left by a run that crashed: it exists but
+ * nobody receives on it. */
+static bool stale_dev_log(const struct sockaddr_un *sa)
+{
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    bool stale = fd >= 0 &&
+                 connect(fd, (const struct sockaddr *)sa, sizeof *sa) != 0 &&
+                 errno == ECONNREFUSED;
+    if (fd >= 0) {
+        close(fd);
+    }
+    return stale;
+}
+
 /* Binds a datagram socket at /dev/log, standing in for syslogd, when the
  * system has none; returns -1 (the test is then skipped) otherwise. */
 static int fake_syslogd(void)
 {
-    if (access("/dev/log", F_OK) == 0) {
-        return -1;
-    }
-    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     snprintf(sa.sun_path, sizeof sa.sun_path, "/dev/log");
+    if (access("/dev/log", F_OK) == 0) {
+        if (!stale_dev_log(&sa)) {
+            return -1;
+        }
+        unlink("/dev/log");
+    }
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
         if (fd >= 0) {
             close(fd);
