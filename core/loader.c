@@ -326,6 +326,38 @@ static int ltdl_error(tacho_error_t *err, int code, const char *what,
                            text != NULL ? text : "unknown libltdl error");
 }
 
+/*
+ * libltdl reports every failed open as "file not found": its last loader
+ * overwrites the dynamic linker's message. That hides the one thing a user
+ * needs (a missing dependency, an undefined symbol, a file that is not an
+ * ELF object), so after libltdl has failed, dlopen(3) is asked once for its
+ * own words. It fails the same way; if it somehow succeeds, the handle is
+ * closed at once and libltdl's text is kept.
+ */
+static int open_error(tacho_error_t *err, const char *path)
+{
+    char ltdl_text[256];
+    const char *text = lt_dlerror();
+    snprintf(ltdl_text, sizeof ltdl_text, "%s",
+             text != NULL ? text : "unknown libltdl error");
+    void *h = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
+    if (h != NULL) {
+        dlclose(h);
+        text = NULL;
+    } else {
+        text = dlerror();
+    }
+    if (text == NULL) {
+        text = ltdl_text;
+    }
+    size_t n = strlen(path); /* dlerror() usually repeats the path */
+    if (strncmp(text, path, n) == 0 && strncmp(text + n, ": ", 2) == 0) {
+        text += n + 2;
+    }
+    return tacho_error_set(err, TACHO_EPLUGIN, "cannot load %s: %s", path,
+                           text);
+}
+
 static lt_dlhandle ltdl_open(const char *path, tacho_error_t *err)
 {
     if (modules == NULL) {
@@ -343,7 +375,7 @@ static lt_dlhandle ltdl_open(const char *path, tacho_error_t *err)
         h = lt_dlopenadvise(path, advise);
     }
     if (h == NULL) {
-        ltdl_error(err, TACHO_EPLUGIN, "cannot load", path);
+        open_error(err, path);
     }
     lt_dladvise_destroy(&advise);
     if (h == NULL && modules == NULL) {

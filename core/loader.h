@@ -75,7 +75,8 @@ void tacho__search_path_free(tacho__search_path_t *sp);
  * <dir>/tacho_sink_<name>.so on `sp`, loaded and checked.
  * Returns 0; TACHO_EINVAL (bad name), TACHO_ENOENT (listing every file
  * tried), TACHO_EACCES (unsafe file or directory), TACHO_EPLUGIN, TACHO_EABI,
- * TACHO_ECONFIG (broken option table) or TACHO_ENOMEM.
+ * TACHO_ENOMEM; a broken option table is what tacho__options_check_spec()
+ * says (TACHO_EPLUGIN).
  * Ownership: `*out` is a reference; give it back with tacho__loader_release().
  * Thread-safety: any thread (the loader serialises itself).
  */
