@@ -5,6 +5,7 @@
  * the runs recorded; its push mode is checked against a loopback receiver.
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <sys/wait.h>
 
 #include "http_test.h"
@@ -15,6 +16,43 @@
     "application/openmetrics-text;version=1.0.0,application/"                  \
     "openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,"    \
     "*/*;q=0.1"
+
+/* ---- allocations that fail on demand ------------------------------------ */
+
+/* When armed with n > 0, the n-th tacho allocation made off the main thread
+ * fails (the scrape handler and the sink thread run off it; the test's own
+ * host calls run on it). */
+static atomic_int fail_countdown;
+static pthread_t main_thread;
+
+static bool should_fail(void)
+{
+    if (pthread_equal(pthread_self(), main_thread) ||
+        atomic_load(&fail_countdown) <= 0) {
+        return false;
+    }
+    return atomic_fetch_sub(&fail_countdown, 1) == 1;
+}
+
+static void *test_malloc(size_t n)
+{
+    return should_fail() ? NULL : malloc(n);
+}
+
+static void *test_realloc(void *p, size_t n)
+{
+    return should_fail() ? NULL : realloc(p, n);
+}
+
+static void *test_calloc(size_t n, size_t size)
+{
+    return should_fail() ? NULL : calloc(n, size);
+}
+
+static void fail_nth(int n)
+{
+    atomic_store(&fail_countdown, n);
+}
 
 /* ---- parsing the exposition --------------------------------------------- */
 
@@ -644,6 +682,68 @@ static void prometheus_pushes_at_close(void)
     receiver_stop(&rc);
 }
 
+/* Each allocation a scrape makes (snapshot, render buffers, gzip) fails
+ * in turn: the scraper gets a 500 with the reason, nothing leaks, and the
+ * next scrape is whole again. */
+static void prometheus_scrape_out_of_memory(void)
+{
+    int failures = 0;
+    for (int n = 1; n < 500; n++) {
+        char url[300];
+        tacho_host_t *h = start_prom("", url, sizeof url);
+        record_known(h);
+        fail_nth(n);
+        http_opts_t gz = {.encoding = "gzip"};
+        http_reply_t r;
+        http_do(url, &gz, &r);
+        bool hit = atomic_load(&fail_countdown) <= 0;
+        fail_nth(0);
+        CU_ASSERT_EQUAL(r.rc, CURLE_OK);
+        if (r.status == 500) {
+            failures++;
+            CU_ASSERT(strcmp(r.body, "out of memory\n") == 0 ||
+                      strncmp(r.body, "cannot take a snapshot: ", 24) == 0);
+        } else {
+            CU_ASSERT_EQUAL(r.status, 200);
+            CU_ASSERT(strncmp(r.body, "# HELP", 6) == 0);
+        }
+        http_free(&r);
+        char *body = scrape(url, NULL, NULL, 0);
+        CU_ASSERT(strstr(body, "tacho_runs_total{worker=\"w1\",pipeline="
+                               "\"alpha\"} 3\n") != NULL);
+        free(body);
+        tacho_host_close(h);
+        if (!hit) {
+            break; /* the scrape made fewer than n allocations */
+        }
+    }
+    CU_ASSERT(failures > 0);
+}
+
+/* A push whose rendering runs out of memory is an error, logged. */
+static void prometheus_push_out_of_memory(void)
+{
+    receiver_t rc;
+    const unsigned statuses[] = {200};
+    receiver_start(&rc, statuses, 1);
+    char opts[512];
+    snprintf(opts, sizeof opts, "  listen = \"\";\n  push_url = \"%s\";\n",
+             rc.url);
+    tacho_host_t *h = start_host("prometheus", opts, NULL, 0);
+    record_known(h);
+    fail_nth(1);
+    CU_ASSERT_EQUAL(tacho_host_report_now(h), 0);
+    CU_ASSERT(wait_figure(h, "prometheus", errors, 1, 10000));
+    fail_nth(0);
+    CU_ASSERT(logged("push: out of memory"));
+    CU_ASSERT_EQUAL(receiver_requests(&rc), 0);
+    CU_ASSERT_EQUAL(tacho_host_report_now(h), 0);
+    CU_ASSERT(wait_figure(h, "prometheus", writes, 1, 10000));
+    CU_ASSERT_EQUAL(receiver_requests(&rc), 1);
+    tacho_host_close(h);
+    receiver_stop(&rc);
+}
+
 int main(void)
 {
     static const tacho_test_case_t cases[] = {
@@ -660,7 +760,15 @@ int main(void)
         {"prometheus_push_encodes_grouping", prometheus_push_encodes_grouping},
         {"prometheus_push_import_format", prometheus_push_import_format},
         {"prometheus_pushes_at_close", prometheus_pushes_at_close},
+        {"prometheus_scrape_out_of_memory", prometheus_scrape_out_of_memory},
+        {"prometheus_push_out_of_memory", prometheus_push_out_of_memory},
         {NULL, NULL},
     };
+    /* Before any other tacho call, as tacho_replace_allocator() asks. */
+    main_thread = pthread_self();
+    if (tacho_replace_allocator(test_malloc, test_realloc, test_calloc, free) !=
+        0) {
+        return 1;
+    }
     return tacho_test_run("prometheus", capture_init, capture_cleanup, cases);
 }
