@@ -53,7 +53,14 @@ struct tacho__sink {
     bool up;
     uint64_t error_seq; /* bumped by every error-level log line */
     char last_error[LAST_ERROR_MAX];
+    struct tacho__sink *next_abandoned;
 };
+
+/* Sinks abandoned at shutdown, kept reachable for the life of the process:
+ * their threads may still run, and a leak checker should see a deliberate
+ * keep, not a lost pointer. */
+static pthread_mutex_t abandoned_lock = PTHREAD_MUTEX_INITIALIZER;
+static tacho__sink_t *abandoned;
 
 struct tacho__dispatcher {
     tacho_collector_t *collector;
@@ -475,6 +482,10 @@ static void finish_thread(tacho__dispatcher_t *d, tacho__sink_t *s,
             s->abandoned = true;
             s->has_thread = false;
             pthread_detach(s->thread);
+            pthread_mutex_lock(&abandoned_lock);
+            s->next_abandoned = abandoned;
+            abandoned = s;
+            pthread_mutex_unlock(&abandoned_lock);
             tacho_log_origin(
                 "host", TACHO_LOG_WARNING,
                 "sink '%s' (plugin %s) is still busy after the %.1f s "
