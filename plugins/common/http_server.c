@@ -449,10 +449,6 @@ static struct MHD_Daemon *start_daemon(tacho__http_server_t *s, int fd,
 
 int tacho__http_server_start(tacho__http_server_t *s, tacho_error_t *err)
 {
-    if (s->daemon != NULL) {
-        return tacho_error_set(err, TACHO_EBUSY, "listen %s: already started",
-                               s->addr.text);
-    }
     int fd = tacho__http_addr_bind(&s->addr, err);
     if (fd < 0) {
         return fd;

@@ -6,6 +6,7 @@
  * fails first.
  */
 #include <json-c/json.h>
+#include <stdatomic.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +16,35 @@
 #define SCHEMA_V1 TACHO_TEST_SOURCE_DIR "/docs/schema/tacho-snapshot-v1.json"
 #define SCHEMA_LEGACY                                                          \
     TACHO_TEST_SOURCE_DIR "/docs/schema/tacho-legacy-metrics.json"
+
+/* ---- allocations that fail on demand ------------------------------------ */
+
+/* When armed with n > 0, the n-th tacho allocation made off the main thread
+ * fails: the request handler and the sink thread run off it. */
+static atomic_int fail_countdown;
+static pthread_t main_thread;
+
+static bool should_fail(void)
+{
+    return !pthread_equal(pthread_self(), main_thread) &&
+           atomic_load(&fail_countdown) > 0 &&
+           atomic_fetch_sub(&fail_countdown, 1) == 1;
+}
+
+static void *test_malloc(size_t n)
+{
+    return should_fail() ? NULL : malloc(n);
+}
+
+static void *test_realloc(void *p, size_t n)
+{
+    return should_fail() ? NULL : realloc(p, n);
+}
+
+static void *test_calloc(size_t n, size_t size)
+{
+    return should_fail() ? NULL : calloc(n, size);
+}
 
 /* alpha: 10 ms ok, 20 ms ok, 30 ms failed; beta: 5 ms ok. */
 static void record_known(tacho_host_t *h)
@@ -312,6 +342,67 @@ static void http_json_rejects_bad_options(void)
     }
 }
 
+/* Each allocation of a /metrics.json request fails in turn: a 500 with
+ * the reason, and the next request is whole. */
+static void http_json_out_of_memory(void)
+{
+    int failures = 0;
+    for (int n = 1; n < 2000; n++) {
+        char base[256];
+        tacho_host_t *h = start_json("", base, sizeof base);
+        record_known(h);
+        char url[300];
+        snprintf(url, sizeof url, "%s/metrics.json", base);
+        atomic_store(&fail_countdown, n);
+        http_reply_t r;
+        http_get(url, &r);
+        bool hit = atomic_load(&fail_countdown) <= 0;
+        atomic_store(&fail_countdown, 0);
+        if (r.status == 500) {
+            failures++;
+            CU_ASSERT(strcmp(r.body, "out of memory\n") == 0 ||
+                      strcmp(r.body, "cannot render the metrics: out of "
+                                     "memory\n") == 0);
+        } else {
+            CU_ASSERT_EQUAL(r.status, 200);
+        }
+        http_free(&r);
+        char *body = fetch(base, "/metrics.json", "application/json");
+        json_object *doc = json_tokener_parse(body);
+        CU_ASSERT_PTR_NOT_NULL(doc);
+        if (doc != NULL) {
+            check_v1(doc);
+        }
+        json_object_put(doc);
+        free(body);
+        tacho_host_close(h);
+        if (!hit) {
+            break; /* the request made fewer than n allocations */
+        }
+    }
+    CU_ASSERT(failures > 0);
+}
+
+/* A push whose rendering runs out of memory is an error, logged. */
+static void http_json_push_out_of_memory(void)
+{
+    receiver_t rc;
+    const unsigned statuses[] = {200};
+    receiver_start(&rc, statuses, 1);
+    char opts[512];
+    snprintf(opts, sizeof opts, "  listen = \"\";\n  push_url = \"%s\";\n",
+             rc.url);
+    tacho_host_t *h = start_host("http_json", opts, NULL, 0);
+    atomic_store(&fail_countdown, 1);
+    CU_ASSERT_EQUAL(tacho_host_report_now(h), 0);
+    CU_ASSERT(wait_figure(h, "http_json", errors, 1, 10000));
+    atomic_store(&fail_countdown, 0);
+    CU_ASSERT(logged("push: out of memory"));
+    CU_ASSERT_EQUAL(receiver_requests(&rc), 0);
+    tacho_host_close(h);
+    receiver_stop(&rc);
+}
+
 int main(void)
 {
     static const tacho_test_case_t cases[] = {
@@ -324,7 +415,15 @@ int main(void)
         {"http_json_push_unreachable_is_retry",
          http_json_push_unreachable_is_retry},
         {"http_json_rejects_bad_options", http_json_rejects_bad_options},
+        {"http_json_out_of_memory", http_json_out_of_memory},
+        {"http_json_push_out_of_memory", http_json_push_out_of_memory},
         {NULL, NULL},
     };
+    /* Before any other tacho call, as tacho_replace_allocator() asks. */
+    main_thread = pthread_self();
+    if (tacho_replace_allocator(test_malloc, test_realloc, test_calloc, free) !=
+        0) {
+        return 1;
+    }
     return tacho_test_run("http_json", capture_init, capture_cleanup, cases);
 }

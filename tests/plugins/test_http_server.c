@@ -151,6 +151,10 @@ static void expect_refused(const bad_case_t *cases, size_t n)
     }
 }
 
+#define LONG_HOST_16 "aaaaaaaaaaaaaaaa"
+#define LONG_HOST_64 LONG_HOST_16 LONG_HOST_16 LONG_HOST_16 LONG_HOST_16
+#define LONG_HOST LONG_HOST_64 LONG_HOST_64 LONG_HOST_64 LONG_HOST_64
+
 /* Bad addresses are caught when the host opens (a config check), with the
  * place of the `listen` line. */
 static void http_server_rejects_bad_listen(void)
@@ -168,6 +172,8 @@ static void http_server_rejects_bad_listen(void)
          "listen '::1:9464': an IPv6 address needs brackets, as in "
          "[::1]:9464"},
         {"  listen = \"[::1\";\n", "listen '[::1': expected HOST:PORT"},
+        {"  listen = \"h" LONG_HOST ":9464\";\n",
+         "listen 'h" LONG_HOST ":9464': host name too long"},
         {"  listen = \"[::zz]:9464\";\n",
          "listen '[::zz]:9464': '::zz' is not an IPv6 address"},
         {"  listen = \"no-such-host.invalid:9464\";\n",
@@ -566,6 +572,8 @@ static void http_server_survives_garbage(void)
     tcp_exchange(port_of(base), noise, sizeof noise, answer, sizeof answer,
                  3000);
     CU_ASSERT(refused(answer));
+    /* libmicrohttpd's complaints reach the log, at debug level. */
+    CU_ASSERT(logged("debug [sink:prometheus:prometheus] libmicrohttpd: "));
     char url[300];
     snprintf(url, sizeof url, "%s/metrics", base);
     CU_ASSERT_EQUAL(status_of(url, NULL), 200);
