@@ -274,6 +274,23 @@ static void http_server_address_not_here(void)
     tacho_host_close(h);
 }
 
+/* Stopping releases the port at once: a restarted worker binds it again
+ * (the socket is closed, and TIME_WAIT does not block the address). */
+static void http_server_rebinds_after_close(void)
+{
+    char base[256];
+    tacho_host_t *h = start_on("127.0.0.1:0", "", base, sizeof base);
+    char url[300];
+    snprintf(url, sizeof url, "%s/metrics", base);
+    CU_ASSERT_EQUAL(status_of(url, NULL), 200);
+    tacho_host_close(h);
+    char listen[64];
+    snprintf(listen, sizeof listen, "127.0.0.1:%u", port_of(base));
+    h = start_on(listen, "", base, sizeof base);
+    CU_ASSERT_EQUAL(status_of(url, NULL), 200);
+    tacho_host_close(h);
+}
+
 static void http_server_ipv6_and_names(void)
 {
     char base[256];
@@ -589,6 +606,7 @@ int main(void)
          http_server_rejects_bad_secret_files},
         {"http_server_port_in_use", http_server_port_in_use},
         {"http_server_address_not_here", http_server_address_not_here},
+        {"http_server_rebinds_after_close", http_server_rebinds_after_close},
         {"http_server_ipv6_and_names", http_server_ipv6_and_names},
         {"http_server_every_address_warns", http_server_every_address_warns},
         {"http_server_bearer_and_basic_auth",
