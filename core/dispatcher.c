@@ -285,6 +285,8 @@ void tacho__sink_note_error(tacho__sink_t *s, const char *message)
     pthread_mutex_unlock(&s->mu);
 }
 
+/* Copies one sink's health under its lock; the text goes into `text`,
+ * which the caller owns, because last_error may change right after. */
 static void health_fill(tacho__sink_t *s, tacho__sink_health_t *h, char *text,
                         uint64_t now, uint64_t interval_ns)
 {
@@ -438,6 +440,11 @@ static void run_callback(tacho__sink_t *s, int (*fn)(void *), const char *what)
     s->in_callback = false;
 }
 
+/* The sink thread. Reopen requests go first (they are cheap and a rotated
+ * file should not get another write); then the newest snapshot; at quit,
+ * with the mailbox empty, one flush. Every callback is entered only after
+ * checking `abandon` under the lock, so once shutdown gives up on this
+ * thread it starts nothing new. */
 static void *sink_main(void *arg)
 {
     tacho__sink_t *s = arg;
@@ -524,6 +531,9 @@ static void finish_threads(tacho__dispatcher_t *d, uint64_t deadline)
 
 /* ---- posting --------------------------------------------------------- */
 
+/* Puts `sh` in every running sink's mailbox. The mailbox holds one
+ * snapshot: an untaken older one is dropped and counted as skipped, so a
+ * slow sink always gets the newest picture and memory stays flat. */
 static void post(tacho__dispatcher_t *d, shared_snap_t *sh)
 {
     for (size_t i = 0; i < d->count; i++) {

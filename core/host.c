@@ -100,7 +100,9 @@ static int collector_open(tacho_host_t *h, const tacho__settings_t *set,
     return rc;
 }
 
-/* Loads, checks and creates one configured sink; reports its problems. */
+/* Loads, checks and creates one configured sink; reports its problems.
+ * Loader messages name a file but not the config entry that asked for
+ * it, so they get the entry's FILE:LINE in front. */
 static int open_sink(tacho_host_t *h, const tacho__search_path_t *sp,
                      const tacho__sink_entry_t *entry, problems_t *p)
 {
@@ -390,7 +392,8 @@ static int cmp_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The sink names of one directory's tacho_sink_<name>.so files, sorted. */
+/* The sink names of one directory's tacho_sink_<name>.so files, sorted so
+ * the listing does not depend on the file system's order. */
 static int scan_dir(const char *dir, names_t *found)
 {
     DIR *dp = opendir(dir);
@@ -455,6 +458,8 @@ static int list_dir(const char *dir, names_t *seen,
     return rc;
 }
 
+/* Directories are walked in search order and a name is described only the
+ * first time it is seen: exactly the file tacho__loader_open() would pick. */
 int tacho_host_list_sinks(const tacho_config_t *cfg,
                           void (*fn)(void *arg, const tacho_sink_info_t *info),
                           void *arg)

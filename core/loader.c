@@ -65,6 +65,8 @@ static int name_error(tacho_error_t *err, const char *name)
 
 /* ---- reading a descriptor ---------------------------------------------- */
 
+/* Only abi_version and struct_size are read before the major is known to
+ * match: they are the two fields every ABI keeps at the front. */
 static int check_version(const tacho_sink_descriptor_t *d, const char *label,
                          const char *where, tacho_error_t *err)
 {
@@ -422,7 +424,9 @@ static int module_read(struct tacho__module *m, const char *name,
     return rc;
 }
 
-/* Loads (or references again) the module at `path`; under the lock. */
+/* Loads (or references again) the module at `path`; under the lock.
+ * Modules are keyed by path, so every instance of a sink shares one
+ * handle and one type, and the module is unloaded with its last user. */
 static int module_open(const char *path, const char *name,
                        const tacho__sink_type_t **out, tacho_error_t *err)
 {
@@ -523,6 +527,7 @@ int tacho__loader_open(const char *name, const tacho__search_path_t *sp,
     if (!tacho__sink_name_valid(name)) {
         return name_error(err, name);
     }
+    /* A sink linked into the program needs no file and wins over one. */
     const tacho__sink_type_t *st = tacho__registry_find(name);
     if (st != NULL) {
         *out = st;
@@ -537,6 +542,9 @@ int tacho__loader_open(const char *name, const tacho__search_path_t *sp,
             tried_add(tried, sizeof tried, path);
             continue;
         }
+        /* The first file that exists decides, usable or not: falling
+         * through to a later directory would quietly load another build
+         * than the one the user put first. */
         if (!S_ISREG(st_file.st_mode)) {
             return tacho_error_set(err, TACHO_EPLUGIN,
                                    "sink '%s': %s is not a regular file", name,
