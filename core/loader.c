@@ -319,15 +319,6 @@ static int check_safe(const char *name, const char *path, tacho_error_t *err)
 
 /* ---- libltdl, under the lock --------------------------------------------- */
 
-/* Copies libltdl's current error text into `err`, at once. */
-static int ltdl_error(tacho_error_t *err, int code, const char *what,
-                      const char *path)
-{
-    const char *text = lt_dlerror();
-    return tacho_error_set(err, code, "%s %s: %s", what, path,
-                           text != NULL ? text : "unknown libltdl error");
-}
-
 /*
  * libltdl reports every failed open as "file not found": its last loader
  * overwrites the dynamic linker's message. That hides the one thing a user
@@ -365,8 +356,7 @@ static lt_dlhandle ltdl_open(const char *path, tacho_error_t *err)
     if (modules == NULL) {
         lt_dlerror();
         if (lt_dlinit() != 0) {
-            ltdl_error(err, TACHO_EPLUGIN, "cannot initialise libltdl for",
-                       path);
+            open_error(err, path); /* libltdl's words, same message */
             return NULL;
         }
     }

@@ -339,10 +339,11 @@ static void host_watch_signals(void)
 
 static atomic_long countdown;
 static atomic_int failures;
+static atomic_bool fail_all;
 
 static bool fail_now(void)
 {
-    if (atomic_fetch_sub(&countdown, 1) == 1) {
+    if (atomic_load(&fail_all) || atomic_fetch_sub(&countdown, 1) == 1) {
         atomic_fetch_add(&failures, 1);
         return true;
     }
@@ -423,6 +424,63 @@ static void host_oom_on_every_path(void)
     free(dir);
 }
 
+static void oom_arm(long n, bool all)
+{
+    atomic_store(&countdown, n);
+    atomic_store(&fail_all, all);
+    atomic_store(&failures, 0);
+    tacho_replace_allocator(oom_malloc, oom_realloc, oom_calloc, free);
+}
+
+static void oom_disarm(void)
+{
+    tacho_replace_allocator(malloc, realloc, calloc, free);
+    atomic_store(&fail_all, false);
+}
+
+/* With no memory at all, scheduled and final snapshots fail, are logged,
+ * and the host still shuts down cleanly. */
+static void host_oom_snapshots_logged(void)
+{
+    char *dir = tacho_test_tmpdir("host");
+    char *sinks = fmt("{ plugin = \"recorder\"; path = \"%s/r.txt\"; }", dir);
+    tacho_host_t *h = open_host(0.05, 1, sinks);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    CU_ASSERT_EQUAL_FATAL(tacho_host_start(h, NULL), 0);
+    capture_start();
+    oom_arm(0, true);
+    bool scheduled = wait_logged("error [host] cannot take the scheduled "
+                                 "snapshot: out of memory",
+                                 3);
+    CU_ASSERT_EQUAL(tacho_host_report_now(h), TACHO_ENOMEM);
+    tacho_host_close(h);
+    oom_disarm();
+    CU_ASSERT_TRUE(scheduled);
+    CU_ASSERT_TRUE(
+        logged("error [host] cannot take the final snapshot: out of memory"));
+    capture_stop();
+    char *rf = fmt("%s/r.txt", dir);
+    CU_ASSERT_EQUAL(count_lines(rf, "destroy "), 1);
+    free(rf);
+    free(sinks);
+    tacho_test_rmtree(dir);
+    free(dir);
+}
+
+static void host_watch_signals_oom(void)
+{
+    tacho_host_t *h = NULL;
+    tacho_error_t err;
+    CU_ASSERT_EQUAL_FATAL(tacho_host_open(NULL, &h, NULL, NULL, &err), 0);
+    oom_arm(1, false);
+    int rc = tacho_host_watch_signals(h, on_stop, NULL, &err);
+    oom_disarm();
+    CU_ASSERT_EQUAL(rc, TACHO_ENOMEM);
+    CU_ASSERT_STRING_EQUAL(err.text, "out of memory");
+    CU_ASSERT_FALSE(blocked(SIGHUP));
+    tacho_host_close(h);
+}
+
 int main(void)
 {
     static const tacho_test_case_t cases[] = {
@@ -439,6 +497,8 @@ int main(void)
         {"host_default_from_file", host_default_from_file},
         {"host_watch_signals", host_watch_signals},
         {"host_oom_on_every_path", host_oom_on_every_path},
+        {"host_oom_snapshots_logged", host_oom_snapshots_logged},
+        {"host_watch_signals_oom", host_watch_signals_oom},
         {NULL, NULL}};
     return tacho_test_run("host", NULL, NULL, cases);
 }
