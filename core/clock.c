@@ -69,7 +69,6 @@ static void *clock_main(void *arg)
         }
         struct timespec until;
         deadline_after(&until, TACHO__CLOCK_PERIOD_NS);
-        pthread_mutex_lock(&k->lock);
         while (!k->stop &&
                pthread_cond_timedwait(&k->wake, &k->lock, &until) == 0) {
             /* Woken without a timeout: only stop matters. */
