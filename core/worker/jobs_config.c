@@ -69,9 +69,27 @@ static void report_oom(reporter_t *r)
     }
 }
 
+/* "a string", "an integer", ...: the setting's type with its article. */
 static const char *type_of(const tacho_setting_t *s)
 {
-    return tacho_setting_type_name(tacho_setting_type(s));
+    switch (tacho_setting_type(s)) {
+    case TACHO_SETTING_GROUP:
+        return "a group";
+    case TACHO_SETTING_LIST:
+        return "a list";
+    case TACHO_SETTING_ARRAY:
+        return "an array";
+    case TACHO_SETTING_STRING:
+        return "a string";
+    case TACHO_SETTING_INT:
+        return "an integer";
+    case TACHO_SETTING_FLOAT:
+        return "a float";
+    case TACHO_SETTING_BOOL:
+        return "a bool";
+    default:
+        return "nothing";
+    }
 }
 
 /* ---- checks of single values --------------------------------------------- */
@@ -82,13 +100,13 @@ static bool read_seconds(reporter_t *r, const tacho_setting_t *s,
                          const char *job, const char *key, double *out)
 {
     if (!tacho_setting_float(s, out)) {
-        report(r, s, "job '%s': %s must be a number of seconds, not a %s", job,
-               key, type_of(s));
+        report(r, s, "%s: %s must be a number of seconds, not %s", job, key,
+               type_of(s));
         return false;
     }
     if (!(*out > 0) || *out > WORKER_MAX_SECONDS) {
         report(r, s,
-               "job '%s': %s must be > 0 and at most %.0f seconds, "
+               "%s: %s must be > 0 and at most %.0f seconds, "
                "not %g",
                job, key, WORKER_MAX_SECONDS, *out);
         return false;
@@ -101,8 +119,7 @@ static const char *read_string(reporter_t *r, const tacho_setting_t *s,
 {
     const char *v = NULL;
     if (!tacho_setting_string(s, &v)) {
-        report(r, s, "job '%s': %s must be a string, not a %s", job, key,
-               type_of(s));
+        report(r, s, "%s: %s must be a string, not %s", job, key, type_of(s));
         return NULL;
     }
     return v;
@@ -114,8 +131,7 @@ static const char *read_string(reporter_t *r, const tacho_setting_t *s,
 typedef struct job_spec {
     const tacho_setting_t *group, *name_s, *command, *argv, *every, *timeout,
         *env, *cwd;
-    const char *name; /* for messages: the name, or "#N" */
-    char label[32];
+    char ref[TACHO_MAX_PIPELINE_NAME + 16]; /* "job 'x'", or "job #N" */
 } job_spec_t;
 
 /* Sorts the group's members into `js`; unknown keys are reported. */
@@ -124,8 +140,7 @@ static void job_collect(reporter_t *r, const tacho_setting_t *g, size_t idx,
 {
     memset(js, 0, sizeof *js);
     js->group = g;
-    snprintf(js->label, sizeof js->label, "#%zu", idx + 1);
-    js->name = js->label;
+    snprintf(js->ref, sizeof js->ref, "job #%zu", idx + 1);
     static const char *const keys[] = {"name",    "command", "argv", "every",
                                        "timeout", "env",     "cwd"};
     const tacho_setting_t **slots[] = {&js->name_s, &js->command, &js->argv,
@@ -136,7 +151,7 @@ static void job_collect(reporter_t *r, const tacho_setting_t *g, size_t idx,
     }
     const char *name = NULL;
     if (js->name_s != NULL && tacho_setting_string(js->name_s, &name)) {
-        js->name = name;
+        snprintf(js->ref, sizeof js->ref, "job '%s'", name);
     }
     for (size_t i = 0; i < tacho_setting_length(g); i++) {
         const tacho_setting_t *m = tacho_setting_elem(g, i);
@@ -146,9 +161,8 @@ static void job_collect(reporter_t *r, const tacho_setting_t *g, size_t idx,
             known = known || strcmp(key, keys[k]) == 0;
         }
         if (!known) {
-            report(r, m,
-                   "unknown key '%s' in job '%s' (valid keys: " JOB_KEYS ")",
-                   key, js->name);
+            report(r, m, "unknown key '%s' in %s (valid keys: " JOB_KEYS ")",
+                   key, js->ref);
         }
     }
 }
@@ -157,12 +171,12 @@ static void job_check_name(reporter_t *r, job_spec_t *js, job_t *job)
 {
     if (js->name_s == NULL) {
         report(r, js->group,
-               "job %s has no name (name = \"...\"; is "
+               "%s has no name (name = \"...\"; is "
                "required)",
-               js->label);
+               js->ref);
         return;
     }
-    const char *name = read_string(r, js->name_s, js->label, "name");
+    const char *name = read_string(r, js->name_s, js->ref, "name");
     if (name == NULL) {
         return;
     }
@@ -181,26 +195,26 @@ static void job_check_program(reporter_t *r, job_spec_t *js, job_t *job)
 {
     if (js->command != NULL && js->argv != NULL) {
         report(r, js->argv,
-               "job '%s' has both command and argv: use "
+               "%s has both command and argv: use "
                "exactly one",
-               js->name);
+               js->ref);
         return;
     }
     if (js->command == NULL && js->argv == NULL) {
         report(r, js->group,
-               "job '%s' needs command (run by /bin/sh -c) or "
+               "%s needs command (run by /bin/sh -c) or "
                "argv (run directly)",
-               js->name);
+               js->ref);
         return;
     }
     strvec_t sv = {0};
     if (js->command != NULL) {
-        const char *cmd = read_string(r, js->command, js->name, "command");
+        const char *cmd = read_string(r, js->command, js->ref, "command");
         if (cmd == NULL) {
             return;
         }
         if (cmd[0] == '\0') {
-            report(r, js->command, "job '%s': command is empty", js->name);
+            report(r, js->command, "%s: command is empty", js->ref);
             return;
         }
         strvec_push(&sv, "/bin/sh");
@@ -212,14 +226,14 @@ static void job_check_program(reporter_t *r, job_spec_t *js, job_t *job)
     tacho_setting_type_t t = tacho_setting_type(js->argv);
     if (t != TACHO_SETTING_ARRAY && t != TACHO_SETTING_LIST) {
         report(r, js->argv,
-               "job '%s': argv must be a list of strings "
-               "[\"prog\", \"arg\", ...], not a %s",
-               js->name, type_of(js->argv));
+               "%s: argv must be a list of strings "
+               "[\"prog\", \"arg\", ...], not %s",
+               js->ref, type_of(js->argv));
         return;
     }
     size_t n = tacho_setting_length(js->argv);
     if (n == 0) {
-        report(r, js->argv, "job '%s': argv must not be empty", js->name);
+        report(r, js->argv, "%s: argv must not be empty", js->ref);
         return;
     }
     bool good = true;
@@ -227,11 +241,11 @@ static void job_check_program(reporter_t *r, job_spec_t *js, job_t *job)
         const tacho_setting_t *e = tacho_setting_elem(js->argv, i);
         const char *v = NULL;
         if (!tacho_setting_string(e, &v)) {
-            report(r, e, "job '%s': argv[%zu] must be a string, not a %s",
-                   js->name, i, type_of(e));
+            report(r, e, "%s: argv[%zu] must be a string, not %s", js->ref, i,
+                   type_of(e));
             good = false;
         } else if (i == 0 && v[0] == '\0') {
-            report(r, e, "job '%s': argv[0] (the program) is empty", js->name);
+            report(r, e, "%s: argv[0] (the program) is empty", js->ref);
             good = false;
         } else {
             strvec_push(&sv, v);
@@ -252,9 +266,9 @@ static void job_check_env(reporter_t *r, job_spec_t *js, job_t *job)
     const tacho_setting_t *env = js->env;
     if (env != NULL && tacho_setting_type(env) != TACHO_SETTING_GROUP) {
         report(r, env,
-               "job '%s': env must be a group { NAME = \"value\"; "
-               "... }, not a %s",
-               js->name, type_of(env));
+               "%s: env must be a group { NAME = \"value\"; "
+               "... }, not %s",
+               js->ref, type_of(env));
         return;
     }
     static const char *const base[] = {"PATH", "HOME", "LANG"};
@@ -273,13 +287,13 @@ static void job_check_env(reporter_t *r, job_spec_t *js, job_t *job)
         const char *key = tacho_setting_name(m), *v = NULL;
         if (!job_env_name_valid(key)) {
             report(r, m,
-                   "job '%s': env name '%s' is not a valid variable "
+                   "%s: env name '%s' is not a valid variable "
                    "name ([A-Za-z_][A-Za-z0-9_]*)",
-                   js->name, key);
+                   js->ref, key);
             good = false;
         } else if (!tacho_setting_string(m, &v)) {
-            report(r, m, "job '%s': env.%s must be a string, not a %s",
-                   js->name, key, type_of(m));
+            report(r, m, "%s: env.%s must be a string, not %s", js->ref, key,
+                   type_of(m));
             good = false;
         } else {
             strvec_push_owned(&sv, worker_format("%s=%s", key, v));
@@ -297,28 +311,28 @@ static void job_check_cwd(reporter_t *r, job_spec_t *js, job_t *job)
     if (js->cwd == NULL) {
         return;
     }
-    const char *cwd = read_string(r, js->cwd, js->name, "cwd");
+    const char *cwd = read_string(r, js->cwd, js->ref, "cwd");
     if (cwd == NULL) {
         return;
     }
     struct stat st;
     if (stat(cwd, &st) != 0) {
-        report(r, js->cwd, "job '%s': cwd '%s': %s", js->name, cwd,
-               strerror(errno));
+        report(r, js->cwd, "%s: cwd '%s': %s", js->ref, cwd, strerror(errno));
     } else if (!S_ISDIR(st.st_mode)) {
-        report(r, js->cwd, "job '%s': cwd '%s' is not a directory", js->name,
-               cwd);
+        report(r, js->cwd, "%s: cwd '%s' is not a directory", js->ref, cwd);
     } else {
         job->cwd = tacho_strdup(cwd);
     }
 }
 
-/* A program named without '/' must be found on the job's PATH now, so a
- * typo shows at --check-config rather than at the first run. */
+/* The program must exist now, so a typo shows at --check-config rather
+ * than at the first run: a bare name on the job's PATH, an absolute path
+ * as it is. A relative path with a '/' depends on the cwd at run time and
+ * is left to the run. */
 static void job_check_found(reporter_t *r, job_spec_t *js, job_t *job)
 {
     const char *prog = job->argv[0];
-    if (strchr(prog, '/') != NULL || job->exec_paths == NULL) {
+    if (prog[0] != '/' && strchr(prog, '/') != NULL) {
         return;
     }
     for (char **p = job->exec_paths; *p != NULL; p++) {
@@ -328,8 +342,15 @@ static void job_check_found(reporter_t *r, job_spec_t *js, job_t *job)
             return;
         }
     }
-    report(r, js->argv, "job '%s': program '%s' not found in PATH (%s)",
-           js->name, prog, job_env_path(job->envp));
+    if (prog[0] == '/') {
+        report(r, js->argv,
+               "%s: program '%s' is not an executable "
+               "file",
+               js->ref, prog);
+    } else {
+        report(r, js->argv, "%s: program '%s' not found in PATH (%s)", js->ref,
+               prog, job_env_path(job->envp));
+    }
 }
 
 /* Reads one job group; returns true when it is complete and valid. */
@@ -343,20 +364,20 @@ static bool job_read(reporter_t *r, const tacho_setting_t *g, size_t idx,
     job_check_program(r, &js, job);
     if (js.every == NULL) {
         report(r, g,
-               "job '%s' has no every (seconds between runs; "
+               "%s has no every (seconds between runs; "
                "required)",
-               js.name);
+               js.ref);
     } else {
-        read_seconds(r, js.every, js.name, "every", &job->every);
+        read_seconds(r, js.every, js.ref, "every", &job->every);
     }
     if (js.timeout != NULL) {
-        read_seconds(r, js.timeout, js.name, "timeout", &job->timeout);
+        read_seconds(r, js.timeout, js.ref, "timeout", &job->timeout);
     }
     job_check_env(r, &js, job);
     job_check_cwd(r, &js, job);
     if (job->argv != NULL && job->envp != NULL) {
         job->exec_paths = job_exec_candidates(job->argv[0], job->envp);
-        if (js.argv != NULL) {
+        if (js.argv != NULL && job->exec_paths != NULL) {
             job_check_found(r, &js, job);
         }
     }
@@ -402,7 +423,7 @@ static void read_jobs(reporter_t *r, const tacho_setting_t *list,
     if (tacho_setting_type(list) != TACHO_SETTING_LIST) {
         report(r, list,
                "jobs must be a list of groups ( { name = ...; }, "
-               "... ), not a %s",
+               "... ), not %s",
                type_of(list));
         return;
     }
@@ -416,7 +437,7 @@ static void read_jobs(reporter_t *r, const tacho_setting_t *list,
     for (size_t i = 0; i < n; i++) {
         const tacho_setting_t *g = tacho_setting_elem(list, i);
         if (tacho_setting_type(g) != TACHO_SETTING_GROUP) {
-            report(r, g, "job #%zu must be a group { name = ...; }, not a %s",
+            report(r, g, "job #%zu must be a group { name = ...; }, not %s",
                    i + 1, type_of(g));
             continue;
         }
@@ -435,7 +456,7 @@ static void read_runner(reporter_t *r, const tacho_setting_t *g,
         return;
     }
     if (tacho_setting_type(g) != TACHO_SETTING_GROUP) {
-        report(r, g, "runner must be a group { workers = ...; }, not a %s",
+        report(r, g, "runner must be a group { workers = ...; }, not %s",
                type_of(g));
         return;
     }
