@@ -7,8 +7,9 @@ set -euo pipefail
 
 build_pkgs=(cmake make gcc pkg-config libconfig-dev libltdl-dev
             libjson-c-dev libmicrohttpd-dev libcurl4-openssl-dev zlib1g-dev)
-test_pkgs=(libcunit1-dev prometheus python3 python3-jsonschema curl
-           valgrind clang)
+test_pkgs=(libcunit1-dev python3 python3-jsonschema python3-prometheus-client
+           curl openssl valgrind clang prometheus prometheus-pushgateway
+           victoria-metrics chromium nodejs npm)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then
