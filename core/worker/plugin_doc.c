@@ -22,16 +22,22 @@ static void list_one(void *arg, const tacho_sink_info_t *info)
             abi, info->path, info->description, info->version);
 }
 
+/* A failed listing: the search path itself is wrong (a relative
+ * TACHO_PLUGIN_PATH entry), or something went wrong reading it. */
+static int list_failed(int rc)
+{
+    fprintf(stderr, "tacho-worker: listing sinks: %s%s\n", tacho_strerror(rc),
+            rc == TACHO_ECONFIG ? " (TACHO_PLUGIN_PATH and plugin_path take "
+                                  "absolute directories)"
+                                : "");
+    return rc == TACHO_ECONFIG ? WORKER_EXIT_CONFIG : WORKER_EXIT_SOFTWARE;
+}
+
 int plugin_list(const tacho_config_t *cfg, FILE *out)
 {
     fprintf(out, "%-12s %-5s %s\n", "SINK", "ABI", "PATH / DESCRIPTION");
     int rc = tacho_host_list_sinks(cfg, list_one, out);
-    if (rc != 0) {
-        fprintf(stderr, "tacho-worker: listing sinks: %s\n",
-                tacho_strerror(rc));
-        return WORKER_EXIT_SOFTWARE;
-    }
-    return 0;
+    return rc != 0 ? list_failed(rc) : 0;
 }
 
 static const char *type_name(tacho_option_type_t t)
@@ -142,9 +148,7 @@ int plugin_doc(const tacho_config_t *cfg, const char *name, FILE *out)
     doc_search_t ds = {name, out, -1};
     int rc = tacho_host_list_sinks(cfg, doc_one, &ds);
     if (rc != 0) {
-        fprintf(stderr, "tacho-worker: listing sinks: %s\n",
-                tacho_strerror(rc));
-        return WORKER_EXIT_SOFTWARE;
+        return list_failed(rc);
     }
     if (ds.rc == -1) {
         fprintf(stderr,
