@@ -79,11 +79,7 @@ static char *resolve_worker_id(const char *configured)
 static int collector_open(tacho_host_t *h, const tacho__settings_t *set,
                           tacho_error_t *err)
 {
-    /* Not TACHO_COLLECTOR_OPTIONS_INIT: under -Wextra its one-field
-     * initializer warns (missing-field-initializers). */
-    tacho_collector_options_t o;
-    memset(&o, 0, sizeof o);
-    o.struct_size = sizeof o;
+    tacho_collector_options_t o = TACHO_COLLECTOR_OPTIONS_INIT;
     o.worker_id = h->worker_id;
     o.max_pipelines = set->max_pipelines;
     o.window_seconds = set->window_seconds;
