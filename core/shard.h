@@ -171,9 +171,8 @@ void tacho__shards_flip(tacho__shard_set_t *set, uint32_t npipes,
  * (used by reset). */
 void tacho__shards_cut_recent(tacho__shard_set_t *set);
 
-/* Reader: copies the recent rings (records merged by the last flip, newer
- * than the last reset) into a new array sorted newest first and keeps at
- * most `keep`. Returns 0 or TACHO_ENOMEM; free *out with tacho_free(). */
+/* Reader: copies the recent rings (records newer than the last reset)
+ * into a new array sorted newest first and keeps at most `keep`. Returns 0 or TACHO_ENOMEM; free *out with tacho_free(). */
 int tacho__shards_recent(tacho__shard_set_t *set, size_t keep,
                          tacho__recent_item_t **out, size_t *n);
 
