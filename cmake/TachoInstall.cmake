@@ -7,6 +7,8 @@ file(READ ${PROJECT_SOURCE_DIR}/include/tacho/version.h _tacho_version_h)
 string(REGEX MATCH "TACHO_SINK_ABI_MAJOR ([0-9]+)" _ ${_tacho_version_h})
 set(TACHO_SINK_ABI_MAJOR ${CMAKE_MATCH_1})
 
+# From <prefix>/<libdir>/pkgconfig back up to <prefix>.
+string(REGEX REPLACE "[^/]+" ".." TACHO_PC_UP "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/tacho.pc.in
                ${CMAKE_BINARY_DIR}/tacho.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/tacho.pc

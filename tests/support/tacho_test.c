@@ -1,7 +1,9 @@
 /*
  * CUnit scaffolding shared by every suite.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "tacho_test.h"
 
 #include <ftw.h>
