@@ -24,7 +24,9 @@ _Atomic int tacho__sync_fence;
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static tacho__shard_set_t *registry;
 static uint64_t next_set_id = 1; /* under registry_lock */
-static bool membarrier_ready;    /* under registry_lock */
+#ifndef TACHO_TSAN
+static bool membarrier_ready; /* under registry_lock */
+#endif
 
 /* The shards a thread holds, one per collector it recorded into; handed
  * back by the pthread key's destructor. */
@@ -405,8 +407,8 @@ int tacho__shards_recent(tacho__shard_set_t *set, size_t keep,
     for (tacho__shard_t *sh = head; sh != NULL; sh = sh->next) {
         /* Records newer than the flip are kept too: under a fast writer
          * the ring holds almost nothing older by the time it is read. */
-        got += tacho__recent_collect(&sh->recent, sh->recent_floor,
-                                     UINT64_MAX, sh->index, items + got);
+        got += tacho__recent_collect(&sh->recent, sh->recent_floor, UINT64_MAX,
+                                     sh->index, items + got);
     }
     tacho__recent_sort(items, got);
     *out = items;
