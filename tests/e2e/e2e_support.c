@@ -234,3 +234,25 @@ const char *e2e_bin(const char *name)
     snprintf(path, sizeof path, "%s/%s", TACHO_TEST_BIN_DIR, name);
     return path;
 }
+
+bool e2e_install(const char *dir, const char *prefix)
+{
+    char *argv[] = {TACHO_TEST_CMAKE, "--install",    TACHO_TEST_BINARY_DIR,
+                    "--prefix",       (char *)prefix, NULL};
+    char *err = NULL;
+    int rc = e2e_run(dir, "install", argv, NULL, 120, NULL, &err);
+    if (rc != 0) {
+        fprintf(stderr, "cmake --install failed (%d):\n%s\n", rc,
+                err != NULL ? err : "");
+    }
+    free(err);
+    return rc == 0;
+}
+
+const char *e2e_sanitize_flags(void)
+{
+    static char flags[256];
+    const char *s = TACHO_TEST_SANITIZE;
+    snprintf(flags, sizeof flags, s[0] != '\0' ? "-fsanitize=%s" : "%s", s);
+    return flags;
+}

@@ -58,6 +58,14 @@ size_t e2e_count(const char *hay, const char *needle);
 /* The path of a built program: TACHO_TEST_BIN_DIR/name. Static buffer. */
 const char *e2e_bin(const char *name);
 
+/* Installs the build tree (cmake --install) under `prefix`. Returns
+ * true on success. */
+bool e2e_install(const char *dir, const char *prefix);
+
+/* Compiler flags the sanitizer build needs in programs built by a test
+ * (-fsanitize=...), or "" in a normal build. */
+const char *e2e_sanitize_flags(void);
+
 /* Sleeps `seconds`. */
 void e2e_sleep(double seconds);
 
