@@ -207,7 +207,7 @@ static inline void record_into(tacho_pipeline_t *p, tacho__shard_t *sh,
     unsigned hi = tacho__hist_bucket(d);
     unsigned le = tacho__bounds_le(&c->bounds, hi, d);
     uint64_t rec = ++sh->records;
-    tacho__buf_t *b = &cell->buf[tacho__shard_enter(sh, rec)];
+    tacho__buf_t *b = tacho__shard_enter(sh, cell, rec);
     b->succeeded += ok;
     b->failed += !ok;
     b->sum += d;
@@ -221,30 +221,44 @@ static inline void record_into(tacho_pipeline_t *p, tacho__shard_t *sh,
     tacho__shard_leave(sh, rec);
 }
 
-/* The calling thread's cell for `p`, created on its first record. */
-static inline tacho__cell_t *cell_of(tacho_pipeline_t *p, tacho__shard_t **sh)
+/* The calling thread's cell for `p`, creating its shard and cell on its
+ * first record. NULL on allocation failure. */
+static tacho__cell_t *cell_slow(tacho_pipeline_t *p, tacho__shard_t **sh)
 {
     *sh = tacho__shard_get(&p->c->shards);
-    if (__builtin_expect(*sh == NULL, 0)) {
+    if (*sh == NULL) {
         return NULL;
     }
     tacho__cell_t *cell =
         atomic_load_explicit(&(*sh)->cells[p->index], memory_order_relaxed);
-    if (__builtin_expect(cell == NULL, 0)) {
-        cell = tacho__shard_add_cell(*sh, p->index);
+    return cell != NULL ? cell : tacho__shard_add_cell(*sh, p->index);
+}
+
+/* Kept out of line, so the fast path below needs no saved registers. */
+__attribute__((noinline, cold)) static void
+record_slow(tacho_pipeline_t *p, uint64_t duration_ns, bool ok)
+{
+    tacho__shard_t *sh;
+    tacho__cell_t *cell = cell_slow(p, &sh);
+    /* Only the first record of a thread into a pipeline allocates; if that
+     * fails the record is dropped (tacho_record reports it instead). */
+    if (cell != NULL) {
+        record_into(p, sh, cell, duration_ns, ok);
     }
-    return cell;
 }
 
 void tacho_pipeline_record(tacho_pipeline_t *p, uint64_t duration_ns, bool ok)
 {
-    tacho__shard_t *sh;
-    tacho__cell_t *cell = cell_of(p, &sh);
-    /* Only the first record of a thread into a pipeline allocates; if that
-     * fails the record is dropped (tacho_record reports it instead). */
-    if (__builtin_expect(cell != NULL, 1)) {
-        record_into(p, sh, cell, duration_ns, ok);
+    if (__builtin_expect(tacho__tls.id == p->c->shards.id, 1)) {
+        tacho__shard_t *sh = tacho__tls.shard;
+        tacho__cell_t *cell =
+            atomic_load_explicit(&sh->cells[p->index], memory_order_relaxed);
+        if (__builtin_expect(cell != NULL, 1)) {
+            record_into(p, sh, cell, duration_ns, ok);
+            return;
+        }
     }
+    record_slow(p, duration_ns, ok);
 }
 
 int tacho_record(tacho_collector_t *c, const char *pipeline,
@@ -258,7 +272,7 @@ int tacho_record(tacho_collector_t *c, const char *pipeline,
         return TACHO_ENOMEM;
     }
     tacho__shard_t *sh;
-    tacho__cell_t *cell = cell_of(p, &sh);
+    tacho__cell_t *cell = cell_slow(p, &sh);
     if (cell == NULL) {
         return TACHO_ENOMEM;
     }

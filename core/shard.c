@@ -342,7 +342,7 @@ static void merge_shard(tacho__shard_t *sh, uint32_t npipes, tacho__merge_fn fn,
         if (cell == NULL) {
             continue;
         }
-        tacho__buf_t *b = &cell->buf[sh->flipped];
+        tacho__buf_t *b = (tacho__buf_t *)((char *)cell + sh->flipped);
         if (b->succeeded + b->failed != 0) {
             fn(arg, i, b);
             buf_clear(b, TACHO_MAX_BUCKETS + 1);
@@ -357,9 +357,9 @@ void tacho__shards_flip(tacho__shard_set_t *set, uint32_t npipes,
     tacho__shard_t *head =
         atomic_load_explicit(&set->head, memory_order_acquire);
     for (tacho__shard_t *sh = head; sh != NULL; sh = sh->next) {
-        unsigned a = atomic_load_explicit(&sh->active, memory_order_relaxed);
+        size_t a = atomic_load_explicit(&sh->active, memory_order_relaxed);
         sh->flipped = a;
-        atomic_store_explicit(&sh->active, a ^ 1u,
+        atomic_store_explicit(&sh->active, a ^ sizeof(tacho__buf_t),
 #ifdef TACHO_TSAN
                               memory_order_seq_cst
 #else

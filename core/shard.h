@@ -76,7 +76,9 @@ struct tacho__shard {
     /* Writer's line: seq is stored by the writer, active by the reader
      * only at a flip. */
     _Atomic uint64_t seq;
-    _Atomic unsigned active;
+    /* The writers' buffer as a byte offset into a cell (0 or
+     * sizeof(tacho__buf_t)), which saves a multiply on the record path. */
+    _Atomic size_t active;
     uint64_t records; /* writer-owned: number of the last record */
     _Atomic(tacho__cell_t *) *cells; /* [max_pipelines], writer fills */
     tacho__recent_t recent;
@@ -137,7 +139,8 @@ static inline tacho__shard_t *tacho__shard_get(tacho__shard_set_t *set)
 tacho__cell_t *tacho__shard_add_cell(tacho__shard_t *sh, uint32_t pipe);
 
 /* Writer: starts record number `rec`; returns the buffer to write. */
-static inline unsigned tacho__shard_enter(tacho__shard_t *sh, uint64_t rec)
+static inline tacho__buf_t *
+tacho__shard_enter(tacho__shard_t *sh, tacho__cell_t *cell, uint64_t rec)
 {
     atomic_store_explicit(&sh->seq, 2 * rec - 1, TACHO__ORDER_ENTER);
 #ifndef TACHO_TSAN
@@ -147,7 +150,8 @@ static inline unsigned tacho__shard_enter(tacho__shard_t *sh, uint64_t rec)
         atomic_signal_fence(memory_order_seq_cst);
     }
 #endif
-    return atomic_load_explicit(&sh->active, TACHO__ORDER_ACTIVE);
+    size_t off = atomic_load_explicit(&sh->active, TACHO__ORDER_ACTIVE);
+    return (tacho__buf_t *)((char *)cell + off);
 }
 
 /* Writer: ends record number `rec`, publishing its stores. */
@@ -172,7 +176,8 @@ void tacho__shards_flip(tacho__shard_set_t *set, uint32_t npipes,
 void tacho__shards_cut_recent(tacho__shard_set_t *set);
 
 /* Reader: copies the recent rings (records newer than the last reset)
- * into a new array sorted newest first and keeps at most `keep`. Returns 0 or TACHO_ENOMEM; free *out with tacho_free(). */
+ * into a new array sorted newest first and keeps at most `keep`. Returns 0 or
+ * TACHO_ENOMEM; free *out with tacho_free(). */
 int tacho__shards_recent(tacho__shard_set_t *set, size_t keep,
                          tacho__recent_item_t **out, size_t *n);
 
