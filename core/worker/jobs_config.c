@@ -191,38 +191,27 @@ static void job_check_name(reporter_t *r, job_spec_t *js, job_t *job)
 }
 
 /* Fills job->argv from `command` or `argv`. */
-static void job_check_program(reporter_t *r, job_spec_t *js, job_t *job)
+/* `command`: argv becomes /bin/sh -c COMMAND. */
+static void read_command(reporter_t *r, job_spec_t *js, job_t *job)
 {
-    if (js->command != NULL && js->argv != NULL) {
-        report(r, js->argv,
-               "%s has both command and argv: use "
-               "exactly one",
-               js->ref);
+    const char *cmd = read_string(r, js->command, js->ref, "command");
+    if (cmd == NULL) {
         return;
     }
-    if (js->command == NULL && js->argv == NULL) {
-        report(r, js->group,
-               "%s needs command (run by /bin/sh -c) or "
-               "argv (run directly)",
-               js->ref);
+    if (cmd[0] == '\0') {
+        report(r, js->command, "%s: command is empty", js->ref);
         return;
     }
     strvec_t sv = {0};
-    if (js->command != NULL) {
-        const char *cmd = read_string(r, js->command, js->ref, "command");
-        if (cmd == NULL) {
-            return;
-        }
-        if (cmd[0] == '\0') {
-            report(r, js->command, "%s: command is empty", js->ref);
-            return;
-        }
-        strvec_push(&sv, "/bin/sh");
-        strvec_push(&sv, "-c");
-        strvec_push(&sv, cmd);
-        job->argv = strvec_take(&sv);
-        return;
-    }
+    strvec_push(&sv, "/bin/sh");
+    strvec_push(&sv, "-c");
+    strvec_push(&sv, cmd);
+    job->argv = strvec_take(&sv);
+}
+
+/* `argv`: a non-empty list (or array) of strings, the first not empty. */
+static void read_argv(reporter_t *r, job_spec_t *js, job_t *job)
+{
     tacho_setting_type_t t = tacho_setting_type(js->argv);
     if (t != TACHO_SETTING_ARRAY && t != TACHO_SETTING_LIST) {
         report(r, js->argv,
@@ -236,6 +225,7 @@ static void job_check_program(reporter_t *r, job_spec_t *js, job_t *job)
         report(r, js->argv, "%s: argv must not be empty", js->ref);
         return;
     }
+    strvec_t sv = {0};
     bool good = true;
     for (size_t i = 0; i < n; i++) {
         const tacho_setting_t *e = tacho_setting_elem(js->argv, i);
@@ -256,6 +246,23 @@ static void job_check_program(reporter_t *r, job_spec_t *js, job_t *job)
         return;
     }
     job->argv = strvec_take(&sv);
+}
+
+/* Fills job->argv from exactly one of `command` and `argv`. */
+static void job_check_program(reporter_t *r, job_spec_t *js, job_t *job)
+{
+    if (js->command != NULL && js->argv != NULL) {
+        report(r, js->argv, "%s has both command and argv: use exactly one",
+               js->ref);
+    } else if (js->command == NULL && js->argv == NULL) {
+        report(r, js->group,
+               "%s needs command (run by /bin/sh -c) or argv (run directly)",
+               js->ref);
+    } else if (js->command != NULL) {
+        read_command(r, js, job);
+    } else {
+        read_argv(r, js, job);
+    }
 }
 
 /* The environment: the fixed base, then the job's `env` (which may

@@ -485,8 +485,13 @@ static void once_runs_a_command(void)
     CU_ASSERT_TRUE(last_report(log, &runs, &failed));
     CU_ASSERT_EQUAL(runs, 1);
     CU_ASSERT_EQUAL(failed, 1);
+}
 
-    /* No config: nothing is reported, the status still comes back. */
+/* Without a config nothing is reported, and the status still comes back;
+ * the command's exec failure and a bad --name are reported. */
+static void once_without_config(void)
+{
+    char *out, *err;
     const char *bare[] = {"--run-once", "--", "/bin/sh", "-c", "exit 5", NULL};
     CU_ASSERT_EQUAL(worker(bare, NULL, &out, &err), 5);
     free(out);
@@ -561,6 +566,7 @@ int main(void)
          plugins_committed_docs_match_generated},
         {"once_runs_a_config_job", once_runs_a_config_job},
         {"once_runs_a_command", once_runs_a_command},
+        {"once_without_config", once_without_config},
         {"once_invalid_default_name", once_invalid_default_name},
         {NULL, NULL}};
     return tacho_test_run("check_config", suite_init, suite_cleanup, cases);
