@@ -197,7 +197,7 @@ static enum MHD_Result serve(tacho__http_server_t *s,
                              struct MHD_Connection *conn, size_t route)
 {
     tacho__http_reply_t rep = {MHD_HTTP_OK, "text/plain; charset=utf-8",
-                               &s->body};
+                               &s->body, NULL};
     bool gzipped = false;
     pthread_mutex_lock(&s->lock);
     struct MHD_Response *r = render(s, conn, route, &rep, &gzipped);
@@ -211,6 +211,10 @@ static enum MHD_Result serve(tacho__http_server_t *s,
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (gzipped) {
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    }
+    for (const tacho__http_header_t *h = rep.headers;
+         h != NULL && h->name != NULL; h++) {
+        MHD_add_response_header(r, h->name, h->value);
     }
     enum MHD_Result rc = MHD_queue_response(conn, rep.status, r);
     MHD_destroy_response(r);

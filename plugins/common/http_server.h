@@ -51,12 +51,21 @@ typedef struct tacho__http_route {
     bool open;        /* served without credentials (health checks) */
 } tacho__http_route_t;
 
+/* One response header a handler adds, e.g. a Content-Security-Policy. */
+typedef struct tacho__http_header {
+    const char *name;
+    const char *value;
+} tacho__http_header_t;
+
 /* What a handler fills in. The body buffer is the server's, kept between
  * requests; the handler only appends to it. */
 typedef struct tacho__http_reply {
     unsigned status;          /* default 200 */
     const char *content_type; /* static text; default text/plain */
     tacho__http_buf_t *body;
+    /* Extra headers: NULL (the default), or a static array ended by an
+     * entry whose name is NULL. */
+    const tacho__http_header_t *headers;
 } tacho__http_reply_t;
 
 /* Renders the answer to a GET or HEAD of routes[route]. Called on a server
