@@ -2,7 +2,8 @@
  * The `http_json` sink: serves the metrics as JSON over HTTP, in the tacho
  * schema v1 (/metrics.json) and in the replaced system's `worker.metrics`
  * shape (/worker.metrics bare, /trpc/worker.metrics in its tRPC envelope),
- * plus /healthz; and can POST each delivered snapshot to `push_url`.
+ * plus /healthz and a live dashboard at / (dashboard.c) that reads
+ * /metrics.json; and can POST each delivered snapshot to `push_url`.
  *
  * Each request takes a fresh snapshot through the host.
  */
@@ -10,18 +11,28 @@
 #include <tacho/json.h>
 #include <tacho/sink.h>
 
+#include "dashboard.h"
 #include "http_json.h"
 #include "http_server.h"
 
 #define JSON_TYPE "application/json"
 
-enum route { METRICS_JSON, WORKER_METRICS, TRPC_WORKER_METRICS, HEALTHZ };
+/* /metrics.json stays first: the server logs the first path as the URL it
+ * serves. The dashboard's paths come last. */
+enum route {
+    METRICS_JSON,
+    WORKER_METRICS,
+    TRPC_WORKER_METRICS,
+    HEALTHZ,
+    DASHBOARD
+};
 
 static const tacho__http_route_t routes[] = {
     [METRICS_JSON] = {"/metrics.json", false},
     [WORKER_METRICS] = {"/worker.metrics", false},
     [TRPC_WORKER_METRICS] = {"/trpc/worker.metrics", false},
     [HEALTHZ] = {"/healthz", true},
+    TACHO__DASHBOARD_ROUTES,
 };
 
 typedef struct http_json {
@@ -61,6 +72,10 @@ static void on_request(void *arg, const tacho__http_request_t *req,
                        size_t route, tacho__http_reply_t *rep)
 {
     http_json_t *h = arg;
+    if (route >= DASHBOARD) {
+        tacho__dashboard_serve(route - DASHBOARD, rep);
+        return;
+    }
     if (route == HEALTHZ) {
         tacho__http_buf_puts(rep->body, "ok\n");
         return;
