@@ -186,8 +186,8 @@ static void http_json_serves_legacy(void)
     tacho_host_close(h);
 }
 
-/* /healthz answers without credentials; everything else needs them; the
- * root stays 404 for now. */
+/* /healthz answers without credentials; everything else needs them;
+ * other paths are 404. */
 static void http_json_healthz_and_paths(void)
 {
     char dir[] = "/tmp/tacho_http_jsonXXXXXX";
@@ -215,7 +215,8 @@ static void http_json_healthz_and_paths(void)
     http_do(url, &auth, &r);
     CU_ASSERT_EQUAL(r.status, 200);
     http_free(&r);
-    const char *missing[] = {"/", "/metrics", "/healthz/", "/worker.metrics/x"};
+    const char *missing[] = {"/index.html", "/metrics", "/healthz/",
+                             "/worker.metrics/x", "/dashboard.js/x"};
     for (size_t i = 0; i < sizeof missing / sizeof missing[0]; i++) {
         snprintf(url, sizeof url, "%s%s", base, missing[i]);
         http_do(url, &auth, &r);
@@ -225,6 +226,215 @@ static void http_json_healthz_and_paths(void)
     tacho_host_close(h);
     unlink(token);
     rmdir(dir);
+}
+
+/* ---- the dashboard --------------------------------------------------------
+ */
+
+#define DASHBOARD_DIR TACHO_TEST_SOURCE_DIR "/plugins/http_json/dashboard/"
+#define DASHBOARD_CSP                                                          \
+    "default-src 'self'; connect-src 'self'; img-src 'self' data:; "           \
+    "style-src 'self'; script-src 'self'"
+
+static const struct {
+    const char *path;
+    const char *file;
+    const char *type;
+} dashboard_files[] = {
+    {"/", "index.html", "text/html; charset=utf-8"},
+    {"/dashboard.css", "dashboard.css", "text/css; charset=utf-8"},
+    {"/dashboard.js", "dashboard.js", "text/javascript; charset=utf-8"},
+};
+#define DASHBOARD_FILES (sizeof dashboard_files / sizeof dashboard_files[0])
+
+static char *dashboard_source(size_t i, size_t *len)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s%s", DASHBOARD_DIR, dashboard_files[i].file);
+    char *text = tacho_test_read_file(path, len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    return text;
+}
+
+/* A dashboard answer: `type`, the page's security headers, and (for GET)
+ * exactly the bytes of the file in the source tree. */
+static void check_dashboard_reply(const http_reply_t *r, size_t i, bool head)
+{
+    char got[512] = "";
+    CU_ASSERT_EQUAL(r->status, 200);
+    CU_ASSERT(http_header(r, "Content-Type", got, sizeof got));
+    CU_ASSERT_STRING_EQUAL(got, dashboard_files[i].type);
+    CU_ASSERT(http_header(r, "Content-Security-Policy", got, sizeof got));
+    CU_ASSERT_STRING_EQUAL(got, DASHBOARD_CSP);
+    CU_ASSERT(http_header(r, "X-Content-Type-Options", got, sizeof got));
+    CU_ASSERT_STRING_EQUAL(got, "nosniff");
+    size_t len = 0;
+    char *want = dashboard_source(i, &len);
+    CU_ASSERT(len > 0);
+    if (head) {
+        CU_ASSERT_EQUAL(r->len, 0);
+    } else {
+        CU_ASSERT_EQUAL(r->len, len);
+        CU_ASSERT(r->len == len && memcmp(r->body, want, len) == 0);
+    }
+    free(want);
+}
+
+/* The page, its style and its script are served from the sink itself,
+ * byte for byte as written, by GET and HEAD, gzipped when asked. */
+static void http_json_serves_dashboard(void)
+{
+    char base[256];
+    tacho_host_t *h = start_json("", base, sizeof base);
+    for (size_t i = 0; i < DASHBOARD_FILES; i++) {
+        char url[512];
+        snprintf(url, sizeof url, "%s%s", base, dashboard_files[i].path);
+        http_reply_t r;
+        http_get(url, &r);
+        check_dashboard_reply(&r, i, false);
+        http_free(&r);
+        http_opts_t head = {.method = "HEAD"};
+        http_do(url, &head, &r);
+        check_dashboard_reply(&r, i, true);
+        char got[64] = "";
+        size_t len = 0;
+        free(dashboard_source(i, &len));
+        CU_ASSERT(http_header(&r, "Content-Length", got, sizeof got));
+        CU_ASSERT_EQUAL(strtoul(got, NULL, 10), len);
+        http_free(&r);
+        http_opts_t gz = {.encoding = "gzip"};
+        http_do(url, &gz, &r);
+        check_dashboard_reply(&r, i, false);
+        CU_ASSERT(http_header(&r, "Content-Encoding", got, sizeof got));
+        CU_ASSERT_STRING_EQUAL(got, "gzip");
+        http_free(&r);
+    }
+    /* The page's headers are its own: the JSON does not carry them. */
+    char url[512];
+    snprintf(url, sizeof url, "%s/metrics.json", base);
+    http_reply_t r;
+    http_get(url, &r);
+    CU_ASSERT_EQUAL(http_header_count(&r, "Content-Security-Policy"), 0);
+    http_free(&r);
+    tacho_host_close(h);
+}
+
+/* Every relative address the page names (href="..." and src="...") is
+ * served, and the script reads metrics.json: the page needs nothing from
+ * anywhere else. */
+static void http_json_dashboard_links_resolve(void)
+{
+    char base[256];
+    tacho_host_t *h = start_json("", base, sizeof base);
+    char *html = dashboard_source(0, NULL);
+    int links = 0;
+    for (const char *p = html; (p = strpbrk(p, "hs")) != NULL; p++) {
+        size_t skip = strncmp(p, "href=\"", 6) == 0  ? 6
+                      : strncmp(p, "src=\"", 5) == 0 ? 5
+                                                     : 0;
+        if (skip == 0 || (p > html && p[-1] != ' ')) {
+            continue;
+        }
+        const char *v = p + skip;
+        size_t n = strcspn(v, "\"?#");
+        if (strncmp(v, "data:", 5) == 0) {
+            continue;
+        }
+        /* Relative to "/", never to another origin. */
+        CU_ASSERT(strncmp(v, "//", 2) != 0 && strstr(v, "://") != v + n &&
+                  memchr(v, ':', n) == NULL);
+        char url[512];
+        snprintf(url, sizeof url, "%s/%.*s", base, (int)n, v);
+        http_reply_t r;
+        http_get(url, &r);
+        if (r.status != 200) {
+            fprintf(stderr, "\n%s answered %ld\n", url, r.status);
+        }
+        CU_ASSERT_EQUAL(r.status, 200);
+        http_free(&r);
+        links++;
+    }
+    CU_ASSERT(links >= 3); /* dashboard.css, dashboard.js, metrics.json */
+    free(html);
+    char *js = dashboard_source(2, NULL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(js, "fetch('metrics.json'"));
+    free(js);
+    tacho_host_close(h);
+}
+
+/* With credentials configured the dashboard needs them too (a browser
+ * asks for basic credentials once and sends them with every request). */
+static void http_json_dashboard_needs_credentials(void)
+{
+    char *dir = tacho_test_tmpdir("http_json");
+    char file[600];
+    snprintf(file, sizeof file, "%s/basic", dir);
+    FILE *f = fopen(file, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fputs("ops:pa55word\n", f);
+    fclose(f);
+    char opts[800];
+    snprintf(opts, sizeof opts, "  auth_basic_file = \"%s\";\n", file);
+    char base[256];
+    tacho_host_t *h = start_json(opts, base, sizeof base);
+    for (size_t i = 0; i < DASHBOARD_FILES; i++) {
+        char url[512];
+        snprintf(url, sizeof url, "%s%s", base, dashboard_files[i].path);
+        http_reply_t r;
+        http_get(url, &r);
+        CU_ASSERT_EQUAL(r.status, 401);
+        char got[256] = "";
+        CU_ASSERT(http_header(&r, "WWW-Authenticate", got, sizeof got));
+        CU_ASSERT_PTR_NOT_NULL(strstr(got, "Basic realm=\"tacho\""));
+        CU_ASSERT_PTR_NULL(strstr(r.body, "<html"));
+        http_free(&r);
+        /* "ops:wrong", then "ops:pa55word", in base64. */
+        http_opts_t bad = {.headers = "Authorization: Basic b3BzOndyb25n"};
+        http_do(url, &bad, &r);
+        CU_ASSERT_EQUAL(r.status, 401);
+        http_free(&r);
+        http_opts_t good = {.headers = "Authorization: Basic b3BzOnBhNTV3b3Jk"};
+        http_do(url, &good, &r);
+        check_dashboard_reply(&r, i, false);
+        http_free(&r);
+    }
+    tacho_host_close(h);
+    tacho_test_rmtree(dir);
+    free(dir);
+}
+
+/* Each allocation of a dashboard request fails in turn: a 500 "out of
+ * memory" (never a cut page), and the next request is whole. */
+static void http_json_dashboard_out_of_memory(void)
+{
+    char base[256];
+    tacho_host_t *h = start_json("", base, sizeof base);
+    char url[300];
+    snprintf(url, sizeof url, "%s/dashboard.js", base);
+    int failures = 0;
+    for (int n = 1; n < 100; n++) {
+        atomic_store(&fail_countdown, n);
+        http_opts_t gz = {.encoding = "gzip"};
+        http_reply_t r;
+        http_do(url, &gz, &r);
+        bool hit = atomic_load(&fail_countdown) <= 0;
+        atomic_store(&fail_countdown, 0);
+        if (r.status == 500) {
+            failures++;
+            CU_ASSERT_STRING_EQUAL(r.body, "out of memory\n");
+        } else {
+            check_dashboard_reply(&r, 2, false);
+        }
+        http_free(&r);
+        http_get(url, &r);
+        check_dashboard_reply(&r, 2, false);
+        http_free(&r);
+        if (!hit) {
+            break;
+        }
+    }
+    CU_ASSERT(failures > 0);
+    tacho_host_close(h);
 }
 
 /* ---- push --------------------------------------------------------------- */
@@ -409,6 +619,13 @@ int main(void)
         {"http_json_serves_schema_v1", http_json_serves_schema_v1},
         {"http_json_serves_legacy", http_json_serves_legacy},
         {"http_json_healthz_and_paths", http_json_healthz_and_paths},
+        {"http_json_serves_dashboard", http_json_serves_dashboard},
+        {"http_json_dashboard_links_resolve",
+         http_json_dashboard_links_resolve},
+        {"http_json_dashboard_needs_credentials",
+         http_json_dashboard_needs_credentials},
+        {"http_json_dashboard_out_of_memory",
+         http_json_dashboard_out_of_memory},
         {"http_json_push_retries_then_delivers",
          http_json_push_retries_then_delivers},
         {"http_json_push_4xx_is_error", http_json_push_4xx_is_error},
