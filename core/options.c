@@ -49,7 +49,7 @@ struct tacho_options {
  * completing "option 'x' ...". */
 typedef struct problem {
     const config_setting_t *at;
-    char what[256];
+    char what[512]; /* room for a 300-byte member label */
 } problem_t;
 
 static const tacho_setting_t *pub(const config_setting_t *s)
