@@ -49,7 +49,7 @@ struct tacho_options {
  * completing "option 'x' ...". */
 typedef struct problem {
     const config_setting_t *at;
-    char what[512]; /* room for a 300-byte member label */
+    char what[256];
 } problem_t;
 
 static const tacho_setting_t *pub(const config_setting_t *s)
@@ -212,8 +212,9 @@ static int convert_string_map(const config_setting_t *s, opt_t *o, problem_t *p)
     for (size_t k = 0; k < n; k++) {
         const config_setting_t *e = config_setting_get_elem(s, (unsigned)k);
         if (e->type != CONFIG_TYPE_STRING) {
-            char label[300];
-            snprintf(label, sizeof label, "'%s'", e->name);
+            /* Long member names are cut: the file:line locates them. */
+            char label[80];
+            snprintf(label, sizeof label, "'%.64s'", e->name);
             return bad_member(p, e, o->type, label);
         }
         o->keys[k] = tacho_strdup(e->name);
