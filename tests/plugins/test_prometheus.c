@@ -263,8 +263,10 @@ static tacho_host_t *start_prom(const char *options, char *url, size_t size)
 static char *scrape(const char *url, const char *accept, char *type,
                     size_t type_size)
 {
-    char hdr[512];
-    snprintf(hdr, sizeof hdr, "Accept: %s", accept);
+    char hdr[512] = "";
+    if (accept != NULL) {
+        snprintf(hdr, sizeof hdr, "Accept: %s", accept);
+    }
     http_opts_t o = {.headers = accept != NULL ? hdr : NULL};
     http_reply_t r;
     http_do(url, &o, &r);
