@@ -39,6 +39,9 @@ static int setup_signals(int *sigfd)
     sigaddset(&set, SIGCHLD);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* Inherited SIG_IGN for SIGCHLD would let the kernel reap the jobs
+     * before the worker sees their status. */
+    signal(SIGCHLD, SIG_DFL);
     *sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (*sigfd < 0) {
         tacho_log_origin("worker", TACHO_LOG_ERROR, "signalfd: %s",

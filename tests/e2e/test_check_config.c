@@ -531,6 +531,26 @@ static void once_invalid_default_name(void)
     free(err);
 }
 
+/* A parent that ignores SIGCHLD (inherited across exec) must not make
+ * the worker lose its jobs' exit statuses. */
+static void once_sigchld_ignored_by_parent(void)
+{
+    char *argv[] = {"/usr/bin/env",
+                    "--ignore-signal=CHLD",
+                    (char *)e2e_bin("tacho-worker"),
+                    "--run-once",
+                    "--",
+                    "/bin/sh",
+                    "-c",
+                    "exit 3",
+                    NULL};
+    char *out, *err;
+    CU_ASSERT_EQUAL(e2e_run(tmp, "chld", argv, NULL, 20, &out, &err), 3);
+    CU_ASSERT_TRUE(has(err, "failed (exit status 3)"));
+    free(out);
+    free(err);
+}
+
 static int suite_init(void)
 {
     tmp = tacho_test_tmpdir("cli");
@@ -567,6 +587,7 @@ int main(void)
         {"once_runs_a_config_job", once_runs_a_config_job},
         {"once_runs_a_command", once_runs_a_command},
         {"once_without_config", once_without_config},
+        {"once_sigchld_ignored_by_parent", once_sigchld_ignored_by_parent},
         {"once_invalid_default_name", once_invalid_default_name},
         {NULL, NULL}};
     return tacho_test_run("check_config", suite_init, suite_cleanup, cases);
