@@ -387,7 +387,8 @@
    * gets requests piling up. */
   async function poll() {
     const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), Math.max(refreshMs, 10000));
+    /* A worker answers in milliseconds; five seconds means it is stuck. */
+    const timer = setTimeout(() => abort.abort(), Math.max(refreshMs, 5000));
     try {
       const r = await fetch('metrics.json', { cache: 'no-store', signal: abort.signal,
         headers: { Accept: 'application/json' } });

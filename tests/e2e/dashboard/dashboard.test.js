@@ -27,9 +27,14 @@ const MARKUP_NAME = '<img src=x onerror="document.title=\'pwned\'">';
 const CSP = "default-src 'self'; connect-src 'self'; img-src 'self' data:; " +
   "style-src 'self'; script-src 'self'";
 
-/* Everything the browser did that the test must see. */
+/* Everything the browser did that the test must see. An error matching
+ * `seen.expected` (set while a test makes metrics.json fail on purpose) is
+ * not counted. */
 function watch(context, page) {
-  const seen = { errors: [], outside: [], requests: [] };
+  const seen = { errors: [], outside: [], requests: [], expected: null };
+  const error = (text) => {
+    if (!(seen.expected && seen.expected.test(text))) seen.errors.push(text);
+  };
   const origin = new URL(BASE).origin;
   /* Every request passes here; one to another origin is refused and kept,
    * so a stray font or script would fail the test, not slip through. */
@@ -41,11 +46,11 @@ function watch(context, page) {
     return route.abort();
   });
   page.on('console', (m) => {
-    if (m.type() === 'error') seen.errors.push(`console: ${m.text()}`);
+    if (m.type() === 'error') error(`console: ${m.text()}`);
   });
-  page.on('pageerror', (e) => seen.errors.push(`page error: ${e.message}`));
+  page.on('pageerror', (e) => error(`page error: ${e.message}`));
   page.on('requestfailed', (r) =>
-    seen.errors.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+    error(`request failed: ${r.url()} ${r.failure()?.errorText}`));
   page.on('websocket', (w) => seen.outside.push(w.url()));
   return seen;
 }
@@ -178,6 +183,30 @@ test('dashboard_live_in_chromium', async (t) => {
     assert.ok(live && Number(live[1]) > 0);
     /* Still exactly the known figures: only `live` grows. */
     assert.deepEqual((await pipelineRow(page, 'known')).slice(0, 4), ['known', '7', '5', '2']);
+  });
+
+  await t.test('dashboard_says_when_offline', async () => {
+    const status = (re, timeout = 10000) => page.waitForFunction((src) =>
+      new RegExp(src).test(document.getElementById('status-text').textContent), re.source,
+    { timeout });
+    const failWith = async (handler) => {
+      await page.unroute('**/metrics.json');
+      await page.route('**/metrics.json', handler);
+    };
+    seen.expected = /status of 503|metrics\.json.*ERR_ABORTED|net::ERR_ABORTED/;
+    await page.route('**/metrics.json', (r) => r.fulfill({ status: 503, body: 'busy' }));
+    await status(/^Offline: metrics\.json answered HTTP 503; data from \d+s ago$/);
+    /* The last figures stay on the page. */
+    assert.deepEqual((await pipelineRow(page, 'known')).slice(0, 4), ['known', '7', '5', '2']);
+    await failWith((r) => r.fulfill({ status: 200, contentType: 'application/json',
+      body: JSON.stringify({ schemaVersion: 2 }) }));
+    await status(/^Offline: unknown schemaVersion 2; /);
+    /* A worker that never answers: the page gives up after 5 seconds. */
+    await failWith(() => {});
+    await status(/^Offline: no answer from metrics\.json; /, 15000);
+    await page.unroute('**/metrics.json');
+    await status(/^Live · /);
+    seen.expected = null;
   });
 
   await t.test('dashboard_screenshots', async () => {
