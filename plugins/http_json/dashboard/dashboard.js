@@ -42,10 +42,13 @@
 
   function fmtPct(r) {
     if (r == null) return DASH;
-    /* 99.95% must not read as 100%: more digits near the ends. */
+    /* Near the ends, more digits, rounded away from the end: 99.999% must
+     * not read as 100%, nor 0.001% as 0%. */
     const p = r * 100;
-    const digits = p > 99 && p < 100 ? 2 : p > 0 && p < 1 ? 2 : 1;
-    return p.toFixed(p === 0 || p === 100 ? 0 : digits) + '%';
+    if (p === 0 || p === 100) return p + '%';
+    if (p > 99) return (Math.floor(p * 100) / 100).toFixed(2) + '%';
+    if (p < 1) return (Math.ceil(p * 100) / 100).toFixed(2) + '%';
+    return p.toFixed(1) + '%';
   }
 
   function fmtRate(perMin) {
@@ -172,62 +175,87 @@
     return 10 * p;
   }
 
+  /* One series as runs of consecutive points. A gap in the data (no runs
+   * in the window, or refreshes that failed) is a gap in the line. */
+  function segments(key) {
+    const out = [];
+    let seg = null;
+    let last = -Infinity;
+    for (const h of history) {
+      if (h[key] == null || h.t - last > 3 * refreshMs + 1000) seg = null;
+      last = h.t;
+      if (h[key] == null) continue;
+      if (!seg) out.push((seg = []));
+      seg.push(h);
+    }
+    return out;
+  }
+
+  /* Grid lines with their labels, and the times at both ends. */
+  function drawAxes(root, box, scale, Y, empty) {
+    const { W, H, m } = box;
+    for (const v of scale.ticks) {
+      root.append(svg('line', { class: 'grid', x1: m.l, x2: W - m.r, y1: Y(v), y2: Y(v) }));
+      root.append(svg('text', { class: 'tick', x: m.l - 6, y: Y(v) + 4, 'text-anchor': 'end' },
+        scale.label(v)));
+    }
+    if (empty) {
+      root.append(svg('text', { class: 'nodata', x: W / 2, y: H / 2, 'text-anchor': 'middle' },
+        empty));
+      return;
+    }
+    root.append(svg('text', { class: 'tick', x: m.l, y: H - 6 }, fmtClock(history[0].t)));
+    root.append(svg('text', { class: 'tick', x: W - m.r, y: H - 6, 'text-anchor': 'end' },
+      fmtClock(history[history.length - 1].t)));
+  }
+
   /*
    * Draws line series over the history into figure `id`. `series` are
-   * {key, cls} (a history field and the CSS class that colours it); `scale`
-   * gives the y range and the tick label; `area` shades under the first
-   * series. Redrawn whole each time: a few hundred points cost nothing.
+   * {key, name, cls}: a history field, its name for screen readers and the
+   * CSS class that colours it. `scale` turns the values into the y axis;
+   * `area` shades under the first series. Redrawn whole each time: a few
+   * hundred points cost nothing.
    */
   function drawChart(id, series, scale, area) {
-    const plot = $(id).querySelector('.plot');
-    const W = Math.max(plot.clientWidth, 200);
-    const H = plot.clientHeight || 160;
-    const m = { l: 52, r: 10, t: 10, b: 22 };
-    const root = svg('svg', { width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: 'img' });
+    const fig = $(id);
+    const plot = fig.querySelector('.plot');
+    const box = { W: Math.max(plot.clientWidth, 200), H: plot.clientHeight || 160,
+      m: { l: 52, r: 10, t: 10, b: 22 } };
+    const { W, H, m } = box;
     const values = history.flatMap((h) => series.map((s) => h[s.key]).filter((v) => v != null));
-    const x0 = history.length ? history[0].t : 0;
-    const span = Math.max(history.length ? history[history.length - 1].t - x0 : 0, refreshMs);
-    const { lo, hi, label, ticks, log } = scale(values);
-    const f = log ? (v) => Math.log10(Math.max(v, lo)) : (v) => v;
+    const sc = scale(values);
+    const x0 = history[0].t;
+    const span = Math.max(history[history.length - 1].t - x0, refreshMs);
+    const f = sc.log ? (v) => Math.log10(Math.max(v, sc.lo)) : (v) => v;
     const X = (t) => m.l + ((t - x0) / span) * (W - m.l - m.r);
-    const Y = (v) => H - m.b - ((f(v) - f(lo)) / (f(hi) - f(lo) || 1)) * (H - m.t - m.b);
-    for (const v of ticks) {
-      root.append(svg('line', { class: 'grid', x1: m.l, x2: W - m.r, y1: Y(v), y2: Y(v) }));
-      root.append(svg('text', { class: 'tick', x: m.l - 6, y: Y(v) + 4, 'text-anchor': 'end' }, label(v)));
-    }
-    if (!values.length) {
-      root.append(svg('text', { class: 'nodata', x: W / 2, y: H / 2, 'text-anchor': 'middle' },
-        history.length < 2 && series[0].key === 'perMin' ? 'Measuring\u2026' : 'No runs yet'));
-    } else {
-      root.append(svg('text', { class: 'tick', x: m.l, y: H - 6 }, fmtClock(x0)));
-      root.append(svg('text', { class: 'tick', x: W - m.r, y: H - 6, 'text-anchor': 'end' },
-        fmtClock(history[history.length - 1].t)));
-    }
+    const Y = (v) => H - m.b - ((f(v) - f(sc.lo)) / (f(sc.hi) - f(sc.lo) || 1)) * (H - m.t - m.b);
+    const root = svg('svg', { width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: 'img' });
+    const empty = values.length ? null
+      : series[0].key === 'perMin' && history.length < 2 ? 'Measuring\u2026' : 'No runs yet';
+    drawAxes(root, box, sc, Y, empty);
     series.forEach((s, i) => {
-      /* A gap in the data (no runs in the window) is a gap in the line. */
-      let d = '';
-      let pen = 'M';
-      const pts = [];
-      for (const h of history) {
-        if (h[s.key] == null) { pen = 'M'; continue; }
-        d += `${pen}${X(h.t).toFixed(1)},${Y(h[s.key]).toFixed(1)}`;
-        pts.push(h);
-        pen = 'L';
+      const segs = segments(s.key);
+      for (const seg of segs) {
+        const d = 'M' + seg.map((h) => `${X(h.t).toFixed(1)},${Y(h[s.key]).toFixed(1)}`).join('L');
+        if (area && i === 0 && seg.length > 1) {
+          const base = Y(sc.lo).toFixed(1);
+          const ends = `L${X(seg[seg.length - 1].t).toFixed(1)},${base}` +
+            `L${X(seg[0].t).toFixed(1)},${base}Z`;
+          root.append(svg('path', { class: 'area ' + s.cls, d: d + ends }));
+        }
+        root.append(svg('path', { class: 'line ' + s.cls, d }));
       }
-      if (area && i === 0 && pts.length > 1 && !d.slice(1).includes('M')) {
-        const base = Y(lo).toFixed(1);
-        root.append(svg('path', { class: 'area ' + s.cls,
-          d: `${d}L${X(pts[pts.length - 1].t).toFixed(1)},${base}L${X(pts[0].t).toFixed(1)},${base}Z` }));
-      }
-      root.append(svg('path', { class: 'line ' + s.cls, d }));
-      if (pts.length) {
-        const p = pts[pts.length - 1];
+      const lastSeg = segs[segs.length - 1];
+      if (lastSeg) {
+        const p = lastSeg[lastSeg.length - 1];
         root.append(svg('circle', { class: 'end ' + s.cls, cx: X(p.t), cy: Y(p[s.key]), r: 3 }));
       }
     });
-    const now = history.length ? history[history.length - 1] : {};
-    root.setAttribute('aria-label', $(id).querySelector('figcaption').textContent.trim()
-      .replace(/\s+/g, ' ') + ': ' + series.map((s) => `${s.name} ${now[s.key] == null ? 'none' : label(now[s.key])}`).join(', '));
+    const now = history[history.length - 1];
+    const said = series.map((s) =>
+      `${s.name} ${now[s.key] == null ? 'none' : sc.label(now[s.key])}`);
+    const title = fig.querySelector('figcaption').textContent.trim().replace(/\s+/g, ' ');
+    root.setAttribute('aria-label', `${title}: ${said.join(', ')}`);
     plot.replaceChildren(root);
   }
 
@@ -240,10 +268,11 @@
     rate: (vs) => linear(0, niceCeil(Math.max(...vs, 0)), fmtRate),
     /* Zoom in on the top: 99% and 99.9% must look different. */
     ratio: (vs) => {
-      const min = vs.length ? Math.min(...vs) : 0;
-      const lo = min >= 0.99 ? 0.98 : min >= 0.9 ? 0.8 : Math.max(0, Math.floor(min * 5 - 1e-9) / 5);
-      return linear(Math.min(lo, 0.8), 1,
-        (v) => fmtPct(Math.round(v * 1000) / 1000).replace('.0%', '%'));
+      const min = vs.length ? Math.min(...vs) : 1;
+      const lo = min >= 0.99 ? 0.98 : min >= 0.9 ? 0.8 : Math.floor(min * 5) / 5;
+      const label = (v) => fmtPct(Math.round(v * 1e4) / 1e4)
+        .replace(/(\.\d*?)0+%$/, '$1%').replace('.%', '%');
+      return linear(lo, 1, label);
     },
     /* Durations span decades (a 20 ms job beside a 3 s one): a log axis
      * keeps p50 readable next to p99, with a tick at each power of ten. */
@@ -298,7 +327,9 @@
     const tbody = $('recent').tBodies[0];
     const onlyFailed = $('only-failed').checked;
     const runs = (doc.recent || []).filter((r) => !onlyFailed || !r.ok).slice(0, RECENT_ROWS);
-    if (!runs.length) return emptyRow(tbody, 4, onlyFailed ? 'No failed runs held.' : 'No runs yet.');
+    if (!runs.length) {
+      return emptyRow(tbody, 4, onlyFailed ? 'No failed runs held.' : 'No runs yet.');
+    }
     tbody.replaceChildren(...runs.map((r) => {
       const when = el('td', 'num');
       const t = el('time', null, fmtClock(time(r.time), true));
@@ -341,7 +372,8 @@
     const started = $('started');
     started.dateTime = doc.startTime;
     setText('started', new Date(time(doc.startTime)).toLocaleString(undefined, { hour12: false }));
-    for (const e of document.querySelectorAll('.window-len')) e.textContent = fmtSpan(doc.windowSeconds);
+    const span = fmtSpan(doc.windowSeconds);
+    for (const e of document.querySelectorAll('.window-len')) e.textContent = span;
   }
 
   function renderCards(doc, perMin) {
