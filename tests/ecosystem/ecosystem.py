@@ -164,6 +164,15 @@ class Proc:
         return "\n".join(self.text().splitlines()[-lines:])
 
 
+def dump_logs(directory, lines=10):
+    """Prints the end of every *.log in `directory`, to explain a failure."""
+    for name in sorted(os.listdir(directory)):
+        if name.endswith(".log"):
+            with open(os.path.join(directory, name), "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+            print(f"--- {name}\n" + "\n".join(text.splitlines()[-lines:]))
+
+
 def stop_all():
     while _children:
         _children.pop().stop()
@@ -302,7 +311,7 @@ def worker_env():
 
 def start_worker(worker_bin, conf_text, workdir, name, extra_args=()):
     conf = os.path.join(workdir, f"{name}.conf")
-    with open(conf, "w") as f:
+    with open(conf, "w", encoding="utf-8") as f:
         f.write(conf_text)
     return Proc(name, [worker_bin, "-c", conf, *extra_args],
                 os.path.join(workdir, f"{name}.log"), env=worker_env(),

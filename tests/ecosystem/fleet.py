@@ -362,7 +362,7 @@ def run(checks, args):
     rules = os.path.join(args.source_dir, "examples", "prometheus", "rules",
                          "tacho-alerts.yml")
     conf = os.path.join(work, "prometheus.yml")
-    with open(conf, "w") as f:
+    with open(conf, "w", encoding="utf-8") as f:
         f.write(prometheus_conf(targets, rules))
     port = eco.free_port()
     prom = f"http://127.0.0.1:{port}"

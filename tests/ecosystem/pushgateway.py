@@ -15,7 +15,9 @@ checks, reading back through the Pushgateway's /metrics and /api/v1/metrics:
     Pushgateway's base64 path form; a second run replaces the group;
   * a worker started before its gateway retries, and its pushes arrive
     once the gateway is up;
-  * a push the gateway refuses (4xx) is logged and counted as an error.
+  * a push the gateway refuses (4xx) is logged and counted as an error;
+  * label values with quotes, backslashes, line feeds and UTF-8, and a
+    job and worker id that need base64 in the path, arrive unchanged.
 """
 import argparse
 import os
@@ -35,11 +37,13 @@ jobs = (
 """
 
 
-def push_conf(worker_id, url, job=JOB, interval=0.5, jobs=True):
+def push_conf(worker_id, url, job=JOB, interval=0.5, jobs=True, extra=""):
+    """A worker config; `worker_id`, `job` and `extra` (more options of
+    the prometheus sink) are libconfig text, quoted where needed."""
     return (f'tacho = {{ worker = "{worker_id}"; interval = {interval}; }};\n'
             f'sinks = (\n  {{ plugin = "prometheus"; listen = ""; '
-            f'push_url = "{url}"; push_job = "{job}"; push_timeout = 2.0; }},'
-            f'\n  {{ plugin = "log"; format = "json"; }}\n);\n'
+            f'push_url = "{url}"; push_job = "{job}"; push_timeout = 2.0; '
+            f'{extra} }},\n  {{ plugin = "log"; format = "json"; }}\n);\n'
             + (JOBS_CONF if jobs else ""))
 
 
@@ -147,7 +151,7 @@ def summary(figures):
 
 def run_once(args, work, name, conf, argv):
     path = os.path.join(work, f"{name}.conf")
-    with open(path, "w") as f:
+    with open(path, "w", encoding="utf-8") as f:
         f.write(conf)
     proc = eco.Proc(name, [args.worker, "-c", path, "--run-once", "--name",
                            "backup", "--", *argv],
@@ -193,6 +197,24 @@ def check_run_once(checks, args, url, work):
                  f"{figures.get('runs')}/{figures.get('succeeded')}/"
                  f"{figures.get('failed')}, group push-a still has "
                  f"{len(others)} samples")
+
+
+def check_escaping(checks, args, url, work):
+    """Label values with quotes, a backslash, a line feed and UTF-8, and a
+    job and worker id that need base64 in the path, read back exactly."""
+    conf = push_conf('w\u00e9/1 \\"q\\"', url, job="team/etl", interval=60.0,
+                     jobs=False, extra='labels = { note = "a\\"b\\\\c\\nd '
+                     '\u00e9"; };')
+    proc, status = run_once(args, work, "escaping", conf, ["true"])
+    worker_id = 'w\u00e9/1 "q"'
+    g = group(url, "team/etl", worker_id)
+    metrics = (g or {}).get("tacho_runs_total", {}).get("metrics", [])
+    labels = metrics[0]["labels"] if len(metrics) == 1 else None
+    want = {"job": "team/etl", "instance": worker_id, "worker": worker_id,
+            "pipeline": "backup", "note": 'a"b\\c\nd \u00e9'}
+    checks.equal("pushgateway_labels_round_trip", (status, labels),
+                 (0, want), "exit status and the labels of tacho_runs_total "
+                 "in /api/v1/metrics")
 
 
 def check_late_gateway(checks, args, gw_bin, work):
@@ -243,13 +265,10 @@ def run(checks, args):
     url = check_interval_and_final(checks, args, gw_bin, work)
     check_run_once(checks, args, url, work)
     check_refused(checks, args, url, work)
+    check_escaping(checks, args, url, work)
     check_late_gateway(checks, args, gw_bin, work)
     if checks.failed:
-        for name in sorted(os.listdir(work)):
-            if name.endswith(".log"):
-                with open(os.path.join(work, name)) as f:
-                    lines = f.read().splitlines()[-10:]
-                print(f"--- {name}\n" + "\n".join(lines))
+        eco.dump_logs(work)
 
 
 if __name__ == "__main__":

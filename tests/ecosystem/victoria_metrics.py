@@ -14,7 +14,9 @@ export APIs, it checks that:
   * every push the host counted was stored (one sample per push);
   * histogram_quantile over the pushed buckets lands in the bucket of the
     known durations;
-  * `tacho-worker --run-once` pushes its single run.
+  * `tacho-worker --run-once` pushes its single run;
+  * label values with quotes, backslashes, line feeds and UTF-8, and a
+    job name that needs URL escaping, arrive unchanged.
 """
 import argparse
 import json
@@ -35,11 +37,13 @@ jobs = (
 """
 
 
-def import_conf(worker_id, url, interval=0.5, jobs=True):
+def import_conf(worker_id, url, interval=0.5, jobs=True, job=JOB, extra=""):
+    """A worker config; `worker_id`, `job` and `extra` (more options of
+    the prometheus sink) are libconfig text, quoted where needed."""
     return (f'tacho = {{ worker = "{worker_id}"; interval = {interval}; }};\n'
             f'sinks = (\n  {{ plugin = "prometheus"; listen = ""; '
             f'push_url = "{url}"; push_format = "import"; '
-            f'push_job = "{JOB}"; push_timeout = 2.0; }},\n'
+            f'push_job = "{job}"; push_timeout = 2.0; {extra} }},\n'
             f'  {{ plugin = "log"; format = "json"; }}\n);\n'
             + (JOBS_CONF if jobs else ""))
 
@@ -159,15 +163,23 @@ def check_pushes(checks, args, url, work):
                  f"0.06 s)")
 
 
-def check_run_once(checks, args, url, work):
-    path = os.path.join(work, "vm-cron.conf")
-    with open(path, "w") as f:
-        f.write(import_conf("vm-cron", url, interval=60.0, jobs=False))
-    proc = eco.Proc("vm-cron", [args.worker, "-c", path, "--run-once",
-                                "--name", "nightly", "--", "false"],
-                    os.path.join(work, "vm-cron.log"), env=eco.worker_env(),
+def run_once(args, work, name, conf, argv):
+    """Runs `tacho-worker --run-once --name nightly -- argv` under `conf`;
+    returns its exit status."""
+    path = os.path.join(work, f"{name}.conf")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(conf)
+    proc = eco.Proc(name, [args.worker, "-c", path, "--run-once", "--name",
+                           "nightly", "--", *argv],
+                    os.path.join(work, f"{name}.log"), env=eco.worker_env(),
                     cwd=work)
-    status = proc.wait(30)
+    return proc.wait(30)
+
+
+def check_run_once(checks, args, url, work):
+    status = run_once(args, work, "vm-cron",
+                      import_conf("vm-cron", url, interval=60.0, jobs=False),
+                      ["false"])
     wait_stored(url, "vm-cron", 1)
     stored = stored_figures(url, "vm-cron").get("nightly", {})
     got = (stored.get("runs"), stored.get("succeeded"), stored.get("failed"))
@@ -176,18 +188,35 @@ def check_run_once(checks, args, url, work):
                  f"succeeded/failed {got}")
 
 
+def check_escaping(checks, args, url, work):
+    """Label values with quotes, a backslash, a line feed and UTF-8, and a
+    job that needs URL escaping, read back exactly."""
+    job = "team/etl & co"
+    conf = import_conf('w\u00e9 \\"q\\"', url, interval=60.0, jobs=False,
+                       job=job, extra='labels = { note = "a\\"b\\\\c\\nd '
+                       '\u00e9"; };')
+    status = run_once(args, work, "vm-escaping", conf, ["true"])
+    worker_id = 'w\u00e9 "q"'
+    eco.wait_until("the escaping run to be queryable", lambda: eco.prom_query(
+        url, f'tacho_runs_total{{pipeline="nightly",job="{job}"}}',
+        time.time()), 15)
+    res = eco.prom_query(url, f'tacho_runs_total{{job="{job}"}}', time.time())
+    labels = res[0]["metric"] if len(res) == 1 else None
+    want = {"__name__": "tacho_runs_total", "job": job, "worker": worker_id,
+            "pipeline": "nightly", "note": 'a"b\\c\nd \u00e9'}
+    checks.equal("vm_labels_round_trip", (status, labels), (0, want),
+                 "exit status and the labels of the stored tacho_runs_total")
+
+
 def run(checks, args):
     vm_bin = eco.need_binary("victoria-metrics", "victoria-metrics")
     work = eco.tmpdir("vm")
     url = start_vm(vm_bin, work)
     check_pushes(checks, args, url, work)
     check_run_once(checks, args, url, work)
+    check_escaping(checks, args, url, work)
     if checks.failed:
-        for name in sorted(os.listdir(work)):
-            if name.endswith(".log"):
-                with open(os.path.join(work, name)) as f:
-                    lines = f.read().splitlines()[-10:]
-                print(f"--- {name}\n" + "\n".join(lines))
+        eco.dump_logs(work)
 
 
 if __name__ == "__main__":
