@@ -197,10 +197,10 @@ def check_escaping(checks, args, url, work):
                        '\u00e9"; };')
     status = run_once(args, work, "vm-escaping", conf, ["true"])
     worker_id = 'w\u00e9 "q"'
-    eco.wait_until("the escaping run to be queryable", lambda: eco.prom_query(
-        url, f'tacho_runs_total{{pipeline="nightly",job="{job}"}}',
-        time.time()), 15)
-    res = eco.prom_query(url, f'tacho_runs_total{{job="{job}"}}', time.time())
+    selector = f'tacho_runs_total{{job="{job}"}}'
+    eco.wait_until("the escaping run to be queryable",
+                   lambda: eco.prom_query(url, selector, time.time()), 15)
+    res = eco.prom_query(url, selector, time.time())
     labels = res[0]["metric"] if len(res) == 1 else None
     want = {"__name__": "tacho_runs_total", "job": job, "worker": worker_id,
             "pipeline": "nightly", "note": 'a"b\\c\nd \u00e9'}
