@@ -139,6 +139,7 @@ static tacho_pipeline_t *pipeline_new(tacho_collector_t *c, const char *name,
     p->key.len = len;
     p->key.hash = hash;
     p->c = c;
+    p->fast_id = c->shards.fast_id;
     p->life.min = UINT64_MAX;
     return p;
 }
@@ -149,6 +150,7 @@ static void pipeline_publish(tacho_collector_t *c, tacho_pipeline_t *p)
 {
     uint32_t idx = atomic_load_explicit(&c->npipes, memory_order_relaxed);
     p->index = idx;
+    p->pipe_bits = idx << 1;
     c->pipes[idx] = p;
     tacho__window_attach(&c->window, idx, &p->win);
     tacho__ptable_insert(&c->table, &p->key);
@@ -197,27 +199,41 @@ const char *tacho_pipeline_name(const tacho_pipeline_t *p)
 
 /* ---- the record path ----------------------------------------------------- */
 
-/* One record into the calling thread's cell: plain stores into the buffer
- * the flip protocol (shard.h) hands out, no lock, no call. */
-static inline void record_into(tacho_pipeline_t *p, tacho__shard_t *sh,
-                               tacho__cell_t *cell, uint64_t d, bool ok)
+/*
+ * One record into the calling thread's cell: plain stores into the buffer
+ * the flip protocol (shard.h) hands out, no lock, no call. `fence` is a
+ * constant at each call site: false on the fast path, the set's mode on the
+ * slow one.
+ */
+static inline __attribute__((always_inline)) void
+record_into(tacho_pipeline_t *p, tacho__shard_t *sh, tacho__cell_t *cell,
+            uint64_t d, bool ok, bool fence)
 {
-    tacho_collector_t *c = p->c;
+    const tacho_collector_t *c = p->c;
     int64_t now = tacho__clock_cached(&c->clock);
-    unsigned hi = tacho__hist_bucket(d);
-    unsigned le = tacho__bounds_le(&c->bounds, hi, d);
-    uint64_t rec = ++sh->records;
-    tacho__buf_t *b = tacho__shard_enter(sh, cell, rec);
-    b->succeeded += ok;
-    b->failed += !ok;
+    size_t hi = tacho__hist_bucket(d);
+    uint64_t rec;
+    tacho__buf_t *b = tacho__shard_enter(sh, cell, fence, &rec);
+    b->outcome[(size_t)ok]++;
     b->sum += d;
-    b->min = d < b->min ? d : b->min;
-    b->max = d > b->max ? d : b->max;
+    /* Branches, not conditional moves: a new extreme is rare once a
+     * buffer has a few records, and a skipped store is cheaper. */
+    if (__builtin_expect(d < b->min, 0)) {
+        b->min = d;
+    }
+    if (__builtin_expect(d > b->max, 0)) {
+        b->max = d;
+    }
     b->last_ns = now;
     b->octaves |= 1ull << (hi / TACHO__HIST_SUB);
     b->hist[hi]++;
-    b->le[le]++;
-    tacho__recent_put(&sh->recent, rec, now, d, p->index, ok);
+    /* Most buckets hold no bound: their `le` counts come from the
+     * histogram (merge_buf). The rest count here, inline: a call would
+     * cost the fast path saved registers. */
+    if (__builtin_expect(tacho__bounds_straddles(&c->bounds, hi), 0)) {
+        b->le[tacho__bounds_le(&c->bounds, hi, d)]++;
+    }
+    tacho__recent_put(&sh->recent, rec, now, d, p->pipe_bits | ok);
     tacho__shard_leave(sh, rec);
 }
 
@@ -234,31 +250,47 @@ static tacho__cell_t *cell_slow(tacho_pipeline_t *p, tacho__shard_t **sh)
     return cell != NULL ? cell : tacho__shard_add_cell(*sh, p->index);
 }
 
-/* Kept out of line, so the fast path below needs no saved registers. */
-__attribute__((noinline, cold)) static void
+/* Everything the fast path does not cover: a thread's first record into a
+ * collector or pipeline, another collector's shard in the cache, and every
+ * record of a collector in fence mode. Returns 0 or TACHO_ENOMEM. */
+__attribute__((noinline, cold)) static int
 record_slow(tacho_pipeline_t *p, uint64_t duration_ns, bool ok)
 {
     tacho__shard_t *sh;
     tacho__cell_t *cell = cell_slow(p, &sh);
-    /* Only the first record of a thread into a pipeline allocates; if that
-     * fails the record is dropped (tacho_record reports it instead). */
-    if (cell != NULL) {
-        record_into(p, sh, cell, duration_ns, ok);
+    if (cell == NULL) {
+        return TACHO_ENOMEM;
     }
+    if (p->c->shards.fence) {
+        record_into(p, sh, cell, duration_ns, ok, true);
+    } else {
+        record_into(p, sh, cell, duration_ns, ok, false);
+    }
+    return 0;
 }
 
-void tacho_pipeline_record(tacho_pipeline_t *p, uint64_t duration_ns, bool ok)
+/* The fast path: one thread-local load and compare, one cell load, then
+ * record_into; it calls nothing and needs no saved register. */
+static inline __attribute__((always_inline)) int
+record(tacho_pipeline_t *p, uint64_t duration_ns, bool ok)
 {
-    if (__builtin_expect(tacho__tls.id == p->c->shards.id, 1)) {
+    if (__builtin_expect(tacho__tls.id == p->fast_id, 1)) {
         tacho__shard_t *sh = tacho__tls.shard;
         tacho__cell_t *cell =
             atomic_load_explicit(&sh->cells[p->index], memory_order_relaxed);
         if (__builtin_expect(cell != NULL, 1)) {
-            record_into(p, sh, cell, duration_ns, ok);
-            return;
+            record_into(p, sh, cell, duration_ns, ok, false);
+            return 0;
         }
     }
-    record_slow(p, duration_ns, ok);
+    return record_slow(p, duration_ns, ok);
+}
+
+void tacho_pipeline_record(tacho_pipeline_t *p, uint64_t duration_ns, bool ok)
+{
+    /* Only the first record of a thread into a pipeline allocates; if that
+     * fails the record is dropped (tacho_record reports it instead). */
+    (void)record(p, duration_ns, ok);
 }
 
 int tacho_record(tacho_collector_t *c, const char *pipeline,
@@ -271,13 +303,7 @@ int tacho_record(tacho_collector_t *c, const char *pipeline,
     if (p == NULL) {
         return TACHO_ENOMEM;
     }
-    tacho__shard_t *sh;
-    tacho__cell_t *cell = cell_slow(p, &sh);
-    if (cell == NULL) {
-        return TACHO_ENOMEM;
-    }
-    record_into(p, sh, cell, duration_ns, ok);
-    return 0;
+    return record(p, duration_ns, ok);
 }
 
 uint64_t tacho_now_ns(void)
@@ -298,7 +324,7 @@ uint64_t tacho_run_end(tacho_run_t run, bool ok)
     uint64_t now = tacho_now_ns();
     uint64_t d = now > run.start_ns ? now - run.start_ns : 0;
     if (run.pipeline != NULL) {
-        tacho_pipeline_record(run.pipeline, d, ok);
+        (void)record(run.pipeline, d, ok);
     }
     return d;
 }
@@ -323,6 +349,7 @@ static void merge_buf(void *arg, uint32_t pipe, const tacho__buf_t *b)
     for (size_t i = 0; i <= c->bounds.count; i++) {
         l->le[i] += b->le[i];
     }
+    tacho__bounds_add_le(&c->bounds, l->le, b->hist, b->octaves);
     tacho__hist_add(l->hist, b->hist, b->octaves);
     l->octaves |= b->octaves;
     tacho__wpipe_add(&p->win, b);

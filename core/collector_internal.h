@@ -31,8 +31,11 @@ typedef struct tacho__life {
 
 struct tacho_pipeline {
     tacho__pkey_t key; /* first: the table hands out &key */
+    /* The record path's fields, on one cache line with the key. */
+    uint64_t fast_id; /* c->shards.fast_id, so the cache test needs no c */
     tacho_collector_t *c;
     uint32_t index;
+    uint32_t pipe_bits; /* index << 1: a recent entry's pipe_ok without ok */
     bool overflow;
     /* Reader side, under c->reader_lock. */
     tacho__life_t life;

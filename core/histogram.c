@@ -97,6 +97,23 @@ void tacho__bounds_init(tacho__bounds_t *b, const uint64_t *ns, size_t count)
     }
 }
 
+void tacho__bounds_add_le(const tacho__bounds_t *b, uint64_t *le,
+                          const uint64_t *hist, uint64_t mask)
+{
+    while (mask != 0) {
+        unsigned o = (unsigned)__builtin_ctzll(mask);
+        mask &= mask - 1;
+        for (unsigned i = o * TACHO__HIST_SUB; i < (o + 1) * TACHO__HIST_SUB;
+             i++) {
+            unsigned e = b->le_of[i];
+            /* A straddling bucket's values were counted one by one. */
+            if (hist[i] != 0 && (e & TACHO__LE_STRADDLES) == 0) {
+                le[e] += hist[i];
+            }
+        }
+    }
+}
+
 void tacho__hist_add(uint64_t *dst, const uint64_t *src, uint64_t mask)
 {
     while (mask != 0) {

@@ -31,18 +31,22 @@
 #define TACHO__LE_STRADDLES 0x80u
 
 /* The histogram index of a duration. */
-static inline unsigned tacho__hist_bucket(uint64_t v)
+static inline size_t tacho__hist_bucket(uint64_t v)
 {
     if (v < TACHO__HIST_SUB) {
-        return (unsigned)v;
+        return (size_t)v;
     }
-    unsigned k = 63u - (unsigned)__builtin_clzll(v);
+    /* 63 ^ clz is the index of the top bit (one bsr; 63 - clz is not
+     * always folded into it). */
+    unsigned k = 63u ^ (unsigned)__builtin_clzll(v);
     if (k > TACHO__HIST_LAST_OCTAVE) {
         return TACHO__HIST_LAST;
     }
-    unsigned shift = k - TACHO__HIST_FIRST_OCTAVE;
-    unsigned sub = (unsigned)(v >> shift) & (TACHO__HIST_SUB - 1);
-    return TACHO__HIST_SUB * (shift + 1) + sub;
+    /* Octave k - 5 (octave 0 holds the values below 64), sub-bucket from
+     * the six bits under the top one. */
+    size_t sub =
+        (size_t)(v >> (k - TACHO__HIST_FIRST_OCTAVE)) & (TACHO__HIST_SUB - 1);
+    return (size_t)(k - TACHO__HIST_FIRST_OCTAVE + 1) * TACHO__HIST_SUB + sub;
 }
 
 /* Bucket bounds of a collector with the precomputed `le` index of every
@@ -56,7 +60,7 @@ typedef struct tacho__bounds {
 } tacho__bounds_t;
 
 /* The `le` index of a duration: the first bound >= v, or count. Exact. */
-static inline unsigned tacho__bounds_le(const tacho__bounds_t *b, unsigned hi,
+static inline unsigned tacho__bounds_le(const tacho__bounds_t *b, size_t hi,
                                         uint64_t v)
 {
     unsigned le = b->le_of[hi];
@@ -68,6 +72,20 @@ static inline unsigned tacho__bounds_le(const tacho__bounds_t *b, unsigned hi,
     }
     return le;
 }
+
+/* True when bucket `hi` contains a bound, so a value in it must count its
+ * exact `le` index itself (tacho__bounds_le); every other bucket's values
+ * share one index, which tacho__bounds_add_le applies to whole counts. */
+static inline bool tacho__bounds_straddles(const tacho__bounds_t *b, size_t hi)
+{
+    return (b->le_of[hi] & TACHO__LE_STRADDLES) != 0;
+}
+
+/* Adds the `le` counts of the buckets in octaves `mask` of `hist` that hold
+ * no bound to `le` (count + 1 entries). Together with the exact counts of
+ * the straddling buckets this gives exact `le` counts. */
+void tacho__bounds_add_le(const tacho__bounds_t *b, uint64_t *le,
+                          const uint64_t *hist, uint64_t mask);
 
 /* The default bounds, 5 ms .. 1 h (docs/METRICS.md). */
 extern const uint64_t tacho__default_bounds_ns[];

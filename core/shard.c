@@ -106,6 +106,10 @@ int tacho__shard_set_init(tacho__shard_set_t *set, uint32_t max_pipelines,
     pthread_mutex_lock(&registry_lock);
     setup_membarrier_locked();
     set->id = next_set_id++;
+#ifndef TACHO_TSAN
+    set->fence = atomic_load_explicit(&tacho__sync_fence, memory_order_relaxed);
+#endif
+    set->fast_id = set->fence ? TACHO__NO_FAST_ID : set->id;
     set->reg_next = registry;
     if (registry != NULL) {
         registry->reg_prev = set;
@@ -115,17 +119,29 @@ int tacho__shard_set_init(tacho__shard_set_t *set, uint32_t max_pipelines,
     return 0;
 }
 
+/* Zeroed memory for `size` bytes starting on a cache line; *raw gets the
+ * allocation to free. */
+static void *line_calloc(size_t size, void **raw)
+{
+    *raw = tacho_calloc(1, size + TACHO__LINE - 1);
+    if (*raw == NULL) {
+        return NULL;
+    }
+    uintptr_t p = (uintptr_t)*raw;
+    return (void *)((p + TACHO__LINE - 1) & ~(uintptr_t)(TACHO__LINE - 1));
+}
+
 static void shard_free(tacho__shard_t *sh, uint32_t npipes)
 {
-    if (sh->cells != NULL) {
-        for (uint32_t i = 0; i < npipes; i++) {
-            tacho_free(
-                atomic_load_explicit(&sh->cells[i], memory_order_relaxed));
+    for (uint32_t i = 0; i < npipes; i++) {
+        tacho__cell_t *cell =
+            atomic_load_explicit(&sh->cells[i], memory_order_relaxed);
+        if (cell != NULL) {
+            tacho_free(cell->raw);
         }
     }
-    tacho_free((void *)sh->cells);
     tacho__recent_destroy(&sh->recent);
-    tacho_free(sh);
+    tacho_free(sh->raw);
 }
 
 void tacho__shard_set_destroy(tacho__shard_set_t *set)
@@ -151,13 +167,14 @@ void tacho__shard_set_destroy(tacho__shard_set_t *set)
 
 static tacho__shard_t *shard_new(tacho__shard_set_t *set)
 {
-    tacho__shard_t *sh = tacho_calloc(1, sizeof *sh);
+    void *raw;
+    tacho__shard_t *sh = line_calloc(
+        sizeof *sh + set->max_pipelines * sizeof sh->cells[0], &raw);
     if (sh == NULL) {
         return NULL;
     }
-    sh->cells = tacho_calloc(set->max_pipelines, sizeof sh->cells[0]);
-    if (sh->cells == NULL ||
-        tacho__recent_init(&sh->recent, set->recent_capacity) != 0) {
+    sh->raw = raw;
+    if (tacho__recent_init(&sh->recent, set->recent_capacity) != 0) {
         shard_free(sh, 0);
         return NULL;
     }
@@ -255,10 +272,12 @@ tacho__shard_t *tacho__shard_acquire(tacho__shard_set_t *set)
 
 tacho__cell_t *tacho__shard_add_cell(tacho__shard_t *sh, uint32_t pipe)
 {
-    tacho__cell_t *cell = tacho_calloc(1, sizeof *cell);
+    void *raw;
+    tacho__cell_t *cell = line_calloc(sizeof *cell, &raw);
     if (cell == NULL) {
         return NULL;
     }
+    cell->raw = raw;
     cell->buf[0].min = UINT64_MAX;
     cell->buf[1].min = UINT64_MAX;
     /* The reader loads cells with acquire: it sees the initialised cell. */
@@ -407,7 +426,7 @@ int tacho__shards_recent(tacho__shard_set_t *set, size_t keep,
     for (tacho__shard_t *sh = head; sh != NULL; sh = sh->next) {
         /* Records newer than the flip are kept too: under a fast writer
          * the ring holds almost nothing older by the time it is read. */
-        got += tacho__recent_collect(&sh->recent, sh->recent_floor, UINT64_MAX,
+        got += tacho__recent_collect(&sh->recent, &sh->seq, sh->recent_floor,
                                      sh->index, items + got);
     }
     tacho__recent_sort(items, got);

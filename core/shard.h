@@ -3,7 +3,11 @@
  * protocol that lets a reader take the cells' contents without ever making
  * a writer wait.
  *
- * Memory ordering (see also docs/ARCHITECTURE.md, "Record path"):
+ * A shard's `seq` counts its records: 2r once record r has ended, 2r-1
+ * while record r is being written. It is the only counter the writer
+ * keeps: the record number, the recent ring's position (recent.h) and the
+ * reader's wait all derive from it. Memory ordering (see also
+ * docs/ARCHITECTURE.md, "Record path"):
  *
  *   writer (owns the shard)            reader (under the collector's lock)
  *   W1 seq = 2r-1          (relaxed)   R1 active = 1-a for every shard
@@ -18,12 +22,16 @@
  * W1 is visible to R3 (the reader then waits for W5, whose release makes
  * W4 visible), or W3 comes after the barrier and reads the new `active`, so
  * the writer no longer touches buf[a]. Where membarrier is unavailable, W2
- * and R2 are seq_cst fences (a store-load Dekker pair). Under
- * ThreadSanitizer, which understands neither, W1/W3 and R1/R3 are seq_cst
- * accesses instead, which gives the same guarantee in terms TSan checks.
- * The reader zeroes buf[a] before it ever makes `a` active again with a
- * release store, and W3 is an acquire, so a writer never adds to stale
- * counts. No step of the writer is a read-modify-write atomic.
+ * and R2 are seq_cst fences (a store-load Dekker pair); such a collector's
+ * pipelines never match the thread cache (tacho__shard_set_t.fast_id), so
+ * every record takes the out-of-line path that has the fence and the
+ * inline fast path has no mode test. Under ThreadSanitizer, which
+ * understands neither, W1/W3 and R1/R3 are seq_cst accesses instead, which
+ * gives the same guarantee in terms TSan checks. The reader zeroes buf[a]
+ * before it ever makes `a` active again with a release store, and W3 is an
+ * acquire, so a writer never adds to stale counts. No step of the writer is
+ * a read-modify-write atomic, and W1 and W5 are its only stores outside
+ * the cell and the recent ring.
  */
 #ifndef TACHO_SHARD_H
 #define TACHO_SHARD_H
@@ -53,48 +61,72 @@
 
 #define TACHO__HIDDEN __attribute__((visibility("hidden")))
 
+/* Cache line size assumed for layout (x86-64, arm64). */
+#define TACHO__LINE 64
+
 /* One half of a cell: what one thread recorded into one pipeline since the
- * last flip. The hot scalars share the first cache line. */
+ * last flip. A record touches the first 56 bytes (one cache line, as cells
+ * are line-aligned), one histogram count and, rarely, one `le` count. */
 typedef struct tacho__buf {
-    uint64_t succeeded;
-    uint64_t failed;
+    union {
+        struct {
+            uint64_t failed;
+            uint64_t succeeded;
+        };
+        uint64_t outcome[2]; /* [ok]: one indexed add per record */
+    };
     uint64_t sum;
     uint64_t min; /* UINT64_MAX when empty */
     uint64_t max;
     int64_t last_ns; /* wall time of the latest record */
     uint64_t octaves;
-    uint64_t le[TACHO_MAX_BUCKETS + 1]; /* per bound, last: above all */
+    /* Per `le` index, only the values in histogram buckets that contain a
+     * bound; the reader derives the rest from the histogram
+     * (tacho__bounds_add_le), so most records skip this array. */
+    uint64_t le[TACHO_MAX_BUCKETS + 1];
     uint64_t hist[TACHO__HIST_BUCKETS];
 } tacho__buf_t;
 
 typedef struct tacho__cell {
     tacho__buf_t buf[2];
+    void *raw; /* the allocation this line-aligned cell was cut from */
 } tacho__cell_t;
 
 typedef struct tacho__shard tacho__shard_t;
 struct tacho__shard {
-    /* Writer's line: seq is stored by the writer, active by the reader
-     * only at a flip. */
-    _Atomic uint64_t seq;
-    /* The writers' buffer as a byte offset into a cell (0 or
-     * sizeof(tacho__buf_t)), which saves a multiply on the record path. */
-    _Atomic size_t active;
-    uint64_t records; /* writer-owned: number of the last record */
-    _Atomic(tacho__cell_t *) *cells; /* [max_pipelines], writer fills */
-    tacho__recent_t recent;
+    /* The writer's line: seq is stored by the writer, active by the reader
+     * only at a flip; the ring's fields never change. */
+    union {
+        struct {
+            _Atomic uint64_t seq;
+            /* The writers' buffer as a byte offset into a cell (0 or
+             * sizeof(tacho__buf_t)), which saves a multiply. */
+            _Atomic size_t active;
+            tacho__recent_t recent;
+        };
+        char writer_line[TACHO__LINE];
+    };
     /* Reader-owned (under the collector's reader lock). */
-    unsigned flipped;          /* the buffer taken at the last flip */
+    size_t flipped;            /* the buffer taken at the last flip */
     uint64_t merged_upto;      /* last record number merged */
     uint64_t recent_floor;     /* records up to here predate a reset */
     uint32_t index;            /* creation order, for stable tie-breaks */
     tacho__shard_t *next;      /* all shards; immutable once published */
     tacho__shard_t *next_free; /* released shards, under the registry lock */
-    char pad[64];              /* keeps the next allocation off our lines */
+    void *raw;                 /* the allocation the shard was cut from */
+    /* [max_pipelines], filled by the writer: inline, so finding a cell is
+     * one load. */
+    _Atomic(tacho__cell_t *) cells[];
 };
 
 /* The shards of one collector. */
 typedef struct tacho__shard_set {
     uint64_t id; /* never reused, so a stale thread cache never matches */
+    /* What pipelines compare the thread cache with: `id`, or
+     * TACHO__NO_FAST_ID when the process uses fences (the fast path then
+     * never runs; see the comment at the top). */
+    uint64_t fast_id;
+    bool fence; /* W2/R2 are fences: fixed for the set's life */
     uint32_t max_pipelines;
     uint32_t recent_capacity;
     _Atomic(tacho__shard_t *) head;
@@ -102,6 +134,8 @@ typedef struct tacho__shard_set {
     uint32_t shard_count;      /* under the registry lock */
     struct tacho__shard_set *reg_prev, *reg_next;
 } tacho__shard_set_t;
+
+#define TACHO__NO_FAST_ID UINT64_MAX
 
 /* The calling thread's last used shard. */
 typedef struct tacho__tls_cache {
@@ -129,7 +163,7 @@ tacho__shard_t *tacho__shard_acquire(tacho__shard_set_t *set);
 /* The calling thread's shard of `set`. */
 static inline tacho__shard_t *tacho__shard_get(tacho__shard_set_t *set)
 {
-    if (__builtin_expect(tacho__tls.id == set->id, 1)) {
+    if (tacho__tls.id == set->id) {
         return tacho__tls.shard;
     }
     return tacho__shard_acquire(set);
@@ -138,17 +172,26 @@ static inline tacho__shard_t *tacho__shard_get(tacho__shard_set_t *set)
 /* Slow path: allocates the calling thread's cell for `pipe`. */
 tacho__cell_t *tacho__shard_add_cell(tacho__shard_t *sh, uint32_t pipe);
 
-/* Writer: starts record number `rec`; returns the buffer to write. */
-static inline tacho__buf_t *
-tacho__shard_enter(tacho__shard_t *sh, tacho__cell_t *cell, uint64_t rec)
+/* Writer: starts the shard's next record (its number is returned in
+ * *rec); returns the buffer of `cell` to write. `fence` is the set's mode,
+ * a constant at each call site. */
+static inline tacho__buf_t *tacho__shard_enter(tacho__shard_t *sh,
+                                               tacho__cell_t *cell, bool fence,
+                                               uint64_t *rec)
 {
-    atomic_store_explicit(&sh->seq, 2 * rec - 1, TACHO__ORDER_ENTER);
+    /* Only this thread stores seq, so a relaxed load reads its own last
+     * store. */
+    uint64_t s = atomic_load_explicit(&sh->seq, memory_order_relaxed) + 1;
+    *rec = (s + 1) / 2;
+    atomic_store_explicit(&sh->seq, s, TACHO__ORDER_ENTER);
 #ifndef TACHO_TSAN
-    if (atomic_load_explicit(&tacho__sync_fence, memory_order_relaxed)) {
+    if (fence) {
         atomic_thread_fence(memory_order_seq_cst);
     } else {
         atomic_signal_fence(memory_order_seq_cst);
     }
+#else
+    (void)fence;
 #endif
     size_t off = atomic_load_explicit(&sh->active, TACHO__ORDER_ACTIVE);
     return (tacho__buf_t *)((char *)cell + off);
