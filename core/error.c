@@ -51,8 +51,10 @@ void tacho_error_clear(tacho_error_t *err)
     }
 }
 
-static void error_vset(tacho_error_t *err, int code, const char *file,
-                       int line, const char *fmt, va_list ap)
+static void error_vset(tacho_error_t *err, int code, const char *file, int line,
+                       const char *fmt, va_list ap) TACHO_PRINTF(5, 0);
+static void error_vset(tacho_error_t *err, int code, const char *file, int line,
+                       const char *fmt, va_list ap)
 {
     tacho_error_clear(err);
     err->code = code;
