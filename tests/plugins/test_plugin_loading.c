@@ -329,6 +329,13 @@ static void loading_static_registration(void)
         0);
     CU_ASSERT_EQUAL_FATAL(tacho_host_start(h, &err), 0);
     CU_ASSERT_EQUAL(tacho_host_report_now(h), 0);
+    /* The mailbox keeps only the newest snapshot: closing before the sink
+     * thread took this one would replace it with the final one. */
+    for (double end = now_s() + 5;
+         atomic_load(&static_writes) < 1 && now_s() < end;) {
+        sleep_s(0.001);
+    }
+    CU_ASSERT_EQUAL(atomic_load(&static_writes), 1);
     tacho_host_close(h); /* delivers the final snapshot too */
     CU_ASSERT_EQUAL(atomic_load(&static_writes), 2);
 }
