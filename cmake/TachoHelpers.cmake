@@ -7,6 +7,27 @@ if(TACHO_WERROR)
   list(APPEND TACHO_WARNINGS -Werror)
 endif()
 
+# Fuzzing (tests/fuzz): every target gets libFuzzer's coverage
+# instrumentation, and the sanitizers default to address,undefined.
+if(TACHO_FUZZ)
+  if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "TACHO_FUZZ needs clang's libFuzzer: configure with "
+                        "CC=clang (Debian: clang, libclang-rt-14-dev)")
+  endif()
+  if(NOT TACHO_SANITIZE)
+    set(TACHO_SANITIZE address,undefined)
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
+
+# Shared objects refuse undefined symbols, except in a fuzzing build: there
+# clang's sanitizer and coverage runtimes live in the fuzzer executable.
+if(TACHO_FUZZ)
+  set(TACHO_NO_UNDEFINED "")
+else()
+  set(TACHO_NO_UNDEFINED -Wl,--no-undefined)
+endif()
+
 if(TACHO_SANITIZE)
   set(TACHO_SANITIZE_FLAGS -fsanitize=${TACHO_SANITIZE} -fno-omit-frame-pointer)
   if(TACHO_SANITIZE MATCHES "undefined")
@@ -33,8 +54,9 @@ function(tacho_add_sink name)
     PREFIX ""
     OUTPUT_NAME tacho_sink_${name}
     LIBRARY_OUTPUT_DIRECTORY ${TACHO_OUTPUT_SINKDIR}
-    C_VISIBILITY_PRESET hidden)
-  target_link_options(${target} PRIVATE -Wl,--no-undefined)
+    C_VISIBILITY_PRESET hidden
+    INSTALL_RPATH "$ORIGIN/../..")
+  target_link_options(${target} PRIVATE ${TACHO_NO_UNDEFINED})
   target_link_libraries(${target} PRIVATE tacho::tacho ${ARG_LIBS})
   tacho_target_warnings(${target})
   install(TARGETS ${target} LIBRARY DESTINATION ${TACHO_INSTALL_SINKDIR})
