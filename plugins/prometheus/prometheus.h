@@ -14,12 +14,21 @@
 #define TACHO__PROM_OPENMETRICS_TYPE                                           \
     "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
-/* Memory kept between renders, so a steady scrape rate allocates nothing. */
+/* Sample heads kept per render: "<prefix><name><suffix>{" and the base. */
+#define TACHO__PROM_HEADS 3
+
+/* Memory kept between renders, so a steady scrape rate allocates nothing.
+ * Everything a sample line repeats is prepared once per render or per
+ * family, so writing a line is a few copies and one number. */
 typedef struct tacho__prom_scratch {
     tacho__http_buf_t base;  /* worker="..." plus the constant labels */
-    tacho__http_buf_t names; /* each pipeline's escaped name, NUL-ended */
-    size_t *offsets;         /* where each name starts in `names` */
+    tacho__http_buf_t names; /* each pipeline's ',pipeline="<escaped>"' */
+    size_t *offsets;         /* [n + 1]: where each pipeline's label starts */
     size_t offsets_cap;
+    tacho__http_buf_t heads[TACHO__PROM_HEADS]; /* the current family's */
+    tacho__http_buf_t le; /* each bound's ',le="<seconds>"' */
+    size_t le_offsets[TACHO_MAX_BUCKETS + 1];
+    size_t le_count;
 } tacho__prom_scratch_t;
 
 /* What stays the same from one render to the next. */

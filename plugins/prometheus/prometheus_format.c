@@ -53,10 +53,28 @@ static size_t utf8_len(const unsigned char *p)
     return n;
 }
 
+/* Bytes from `p` that need no escaping: printable ASCII other than the
+ * backslash and the double quote. */
+static size_t plain_run(const unsigned char *p)
+{
+    size_t n = 0;
+    while (p[n] >= 0x20 && p[n] < 0x80 && p[n] != '\\' && p[n] != '"') {
+        n++;
+    }
+    return n;
+}
+
 void tacho__prom_escape(tacho__http_buf_t *out, const char *value)
 {
     const unsigned char *p = (const unsigned char *)value;
     while (*p != '\0') {
+        /* Copied in runs: most names are plain ASCII. */
+        size_t run = plain_run(p);
+        if (run > 0) {
+            tacho__http_buf_add(out, p, run);
+            p += run;
+            continue;
+        }
         size_t n = utf8_len(p);
         if (n == 0) {
             tacho__http_buf_add(out, "\xEF\xBF\xBD", 3);
@@ -106,18 +124,25 @@ bool tacho__prom_valid_label(const char *s)
 
 /* ---- numbers ------------------------------------------------------------ */
 
+#define DOUBLE_TEXT_MAX 40
+
 /* The shortest text that reads back as the same double. */
-static void put_double(tacho__http_buf_t *out, double v)
+static void double_text(char *text, double v)
 {
     if (isinf(v)) {
-        tacho__http_buf_puts(out, v > 0 ? "+Inf" : "-Inf");
+        strcpy(text, v > 0 ? "+Inf" : "-Inf");
         return;
     }
-    char text[40];
-    snprintf(text, sizeof(text), "%.15g", v);
+    snprintf(text, DOUBLE_TEXT_MAX, "%.15g", v);
     if (strtod(text, NULL) != v) {
-        snprintf(text, sizeof(text), "%.17g", v);
+        snprintf(text, DOUBLE_TEXT_MAX, "%.17g", v);
     }
+}
+
+static void put_double(tacho__http_buf_t *out, double v)
+{
+    char text[DOUBLE_TEXT_MAX];
+    double_text(text, v);
     tacho__http_buf_puts(out, text);
 }
 
@@ -132,18 +157,98 @@ static void put_canonical(tacho__http_buf_t *out, double v)
     }
 }
 
+/* Room a number written by the functions below may take. */
+#define NUMBER_MAX 48
+
+/* "00" .. "99": two digits per division. */
+static const char pairs[201] =
+    "00010203040506070809101112131415161718192021222324"
+    "25262728293031323334353637383940414243444546474849"
+    "50515253545556575859606162636465666768697071727374"
+    "75767778798081828384858687888990919293949596979899";
+
+/* Writes the `n` low digits of `v` (zero-padded) ending at `end`. */
+static void put_padded(char *end, uint64_t v, int n)
+{
+    for (; n >= 2; n -= 2) {
+        end -= 2;
+        memcpy(end, pairs + 2 * (v % 100), 2);
+        v /= 100;
+    }
+    if (n == 1) {
+        end[-1] = (char)('0' + v % 10);
+    }
+}
+
+/* Writes `v` in decimal at `w` and returns the end. */
+static char *put_digits(char *w, uint64_t v)
+{
+    int n = 1;
+    for (uint64_t t = v; t >= 10; t /= 10) {
+        n++;
+    }
+    put_padded(w + n, v, n);
+    return w + n;
+}
+
+/* Writes mag / one as an exact decimal at `w` ("1.5", "0.000001", "3": no
+ * trailing zeros) and returns the end; one = 10^scale. Only constant
+ * divisors, which compile to multiplications. */
+static char *put_fixed(char *w, uint64_t mag, uint64_t one, int scale)
+{
+    w = put_digits(w, mag / one);
+    uint64_t frac = mag % one;
+    if (frac == 0) {
+        return w;
+    }
+    char digits[20];
+    put_padded(digits + scale, frac, scale);
+    int n = scale;
+    while (digits[n - 1] == '0') {
+        n--;
+    }
+    *w++ = '.';
+    memcpy(w, digits, (size_t)n);
+    return w + n;
+}
+
+/* Nanoseconds as exact decimal seconds at `w`; returns the end. */
+static char *put_ns_at(char *w, int64_t ns)
+{
+    uint64_t mag = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
+    if (ns < 0) {
+        *w++ = '-';
+    }
+    return put_fixed(w, mag, 1000000000u, 9);
+}
+
+/* A duration in ns (a double) as seconds at `w`. Quantiles are bucket
+ * midpoints or exact extremes, so their ns are whole or half: then the
+ * exact decimal of ns / 1e9 is written, which a reader turns into the same
+ * double as that division (both are correctly rounded); anything else
+ * takes the general path. */
+static char *put_ns_double_at(char *w, double ns)
+{
+    double twice = ns * 2;
+    if (ns >= 0 && twice < 0x1p60 && twice == (double)(uint64_t)twice) {
+        return put_fixed(w, (uint64_t)twice * 5, 10000000000u, 10);
+    }
+    char text[DOUBLE_TEXT_MAX];
+    double_text(text, ns / 1e9);
+    size_t n = strlen(text);
+    memcpy(w, text, n);
+    return w + n;
+}
+
 /* Nanoseconds as exact decimal seconds: "1.5", "0.000001", "3". */
 static void put_ns(tacho__http_buf_t *out, int64_t ns)
 {
-    uint64_t mag = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
-    char frac[16];
-    snprintf(frac, sizeof(frac), "%09" PRIu64, mag % 1000000000u);
-    size_t n = strlen(frac);
-    while (n > 0 && frac[n - 1] == '0') {
-        frac[--n] = '\0';
+    if (tacho__http_buf_reserve(out, NUMBER_MAX) != 0) {
+        return;
     }
-    tacho__http_buf_printf(out, "%s%" PRIu64 "%s%s", ns < 0 ? "-" : "",
-                           mag / 1000000000u, n > 0 ? "." : "", frac);
+    char *w = put_ns_at(out->data + out->len, ns);
+    *w = '\0';
+    out->len = (size_t)(w - out->data);
 }
 
 /* ---- families and samples ----------------------------------------------- */
@@ -201,17 +306,74 @@ static void close_ns(render_t *r, int64_t ns)
     tacho__http_buf_puts(r->out, "\n");
 }
 
-static void close_double(render_t *r, double v)
+/* ---- pipeline samples: one reserve and a few copies per line ---------- */
+
+/* Prepares head `h` of the family's samples: "<prefix><name><suffix>{"
+ * and the worker and constant labels. */
+static void set_head(render_t *r, int h, const char *name, const char *suffix)
 {
-    tacho__http_buf_puts(r->out, "} ");
-    put_double(r->out, v);
-    tacho__http_buf_puts(r->out, "\n");
+    tacho__http_buf_t *b = &r->scratch->heads[h];
+    tacho__http_buf_reset(b);
+    tacho__http_buf_puts(b, r->fmt->prefix);
+    tacho__http_buf_puts(b, name);
+    tacho__http_buf_puts(b, suffix);
+    tacho__http_buf_add(b, "{", 1);
+    tacho__http_buf_add(b, r->scratch->base.data, r->scratch->base.len);
+    if (b->failed) {
+        r->out->failed = true;
+    }
 }
 
-/* The escaped name of pipeline i, prepared by escape_names(). */
-static const char *pipeline_label(const render_t *r, size_t i)
+/* Starts a line of pipeline i's sample with head `h` and an extra label
+ * text of `extra_len` bytes (already escaped); returns where its value
+ * goes, or NULL when the buffer cannot grow (out->failed is set). */
+static char *line_open(render_t *r, int h, size_t i, const char *extra,
+                       size_t extra_len)
 {
-    return r->scratch->names.data + r->scratch->offsets[i];
+    const tacho__http_buf_t *head = &r->scratch->heads[h];
+    const char *label = r->scratch->names.data + r->scratch->offsets[i];
+    size_t label_len = r->scratch->offsets[i + 1] - r->scratch->offsets[i];
+    size_t need = head->len + label_len + extra_len + 2 + NUMBER_MAX + 1;
+    /* The call only when the buffer must grow: most lines fit. */
+    if (r->out->failed || (r->out->cap - r->out->len <= need &&
+                           tacho__http_buf_reserve(r->out, need) != 0)) {
+        return NULL;
+    }
+    char *w = r->out->data + r->out->len;
+    memcpy(w, head->data, head->len);
+    w += head->len;
+    memcpy(w, label, label_len);
+    w += label_len;
+    memcpy(w, extra, extra_len);
+    w += extra_len;
+    *w++ = '}';
+    *w++ = ' ';
+    return w;
+}
+
+/* Ends a line whose value ends at `w`. */
+static void line_close(render_t *r, char *w)
+{
+    *w++ = '\n';
+    *w = '\0';
+    r->out->len = (size_t)(w - r->out->data);
+}
+
+static void line_u64(render_t *r, int h, size_t i, const char *extra,
+                     size_t extra_len, uint64_t v)
+{
+    char *w = line_open(r, h, i, extra, extra_len);
+    if (w != NULL) {
+        line_close(r, put_digits(w, v));
+    }
+}
+
+static void line_ns(render_t *r, int h, size_t i, int64_t ns)
+{
+    char *w = line_open(r, h, i, "", 0);
+    if (w != NULL) {
+        line_close(r, put_ns_at(w, ns));
+    }
 }
 
 /* ---- the families ------------------------------------------------------- */
@@ -267,63 +429,64 @@ static void pipeline_counts(render_t *r, const char *name, kind_t kind,
         return;
     }
     family(r, name, kind, help);
+    set_head(r, 0, name, kind == COUNTER ? "_total" : "");
     for (size_t i = 0; i < n; i++) {
-        open_sample(r, name, kind == COUNTER ? "_total" : "");
-        label(r, "pipeline", pipeline_label(r, i));
-        close_u64(r, fn(tacho_snapshot_pipeline(r->snap, i), sc));
+        line_u64(r, 0, i, "", 0, fn(tacho_snapshot_pipeline(r->snap, i), sc));
     }
 }
 
-static void histogram_one(render_t *r, const char *name, size_t i)
+/* Heads of the histogram's and the summary's samples. */
+enum { HEAD_VALUE, HEAD_SUM, HEAD_COUNT };
+
+static void histogram_one(render_t *r, size_t i)
 {
     const tacho_stats_t *st = tacho_snapshot_pipeline(r->snap, i);
-    const char *pipeline = pipeline_label(r, i);
+    const tacho__prom_scratch_t *sc = r->scratch;
     uint64_t runs = tacho_stats_runs(st, TACHO_SCOPE_LIFETIME);
-    for (size_t b = 0; b < tacho_stats_bucket_count(st); b++) {
-        open_sample(r, name, "_bucket");
-        label(r, "pipeline", pipeline);
-        tacho__http_buf_puts(r->out, ",le=\"");
-        put_canonical(r->out, (double)tacho_stats_bucket_bound_ns(st, b) / 1e9);
-        tacho__http_buf_puts(r->out, "\"");
-        close_u64(r, tacho_stats_bucket_cumulative(st, b));
+    /* Every pipeline has the snapshot's bounds, prepared in le_texts(). */
+    size_t nb = tacho_stats_bucket_count(st);
+    for (size_t b = 0; b < nb && b < sc->le_count; b++) {
+        line_u64(r, HEAD_VALUE, i, sc->le.data + sc->le_offsets[b],
+                 sc->le_offsets[b + 1] - sc->le_offsets[b],
+                 tacho_stats_bucket_cumulative(st, b));
     }
-    open_sample(r, name, "_bucket");
-    label(r, "pipeline", pipeline);
-    label(r, "le", "+Inf");
-    close_u64(r, runs);
-    open_sample(r, name, "_sum");
-    label(r, "pipeline", pipeline);
-    close_ns(r, (int64_t)tacho_stats_duration_sum_ns(st, TACHO_SCOPE_LIFETIME));
-    open_sample(r, name, "_count");
-    label(r, "pipeline", pipeline);
-    close_u64(r, runs);
+    static const char inf[] = ",le=\"+Inf\"";
+    line_u64(r, HEAD_VALUE, i, inf, sizeof inf - 1, runs);
+    line_ns(r, HEAD_SUM, i,
+            (int64_t)tacho_stats_duration_sum_ns(st, TACHO_SCOPE_LIFETIME));
+    line_u64(r, HEAD_COUNT, i, "", 0, runs);
 }
 
 /* Quantiles that have no value yet (an empty window) are left out rather
  * than shown as NaN. */
-static void summary_one(render_t *r, const char *name, size_t i)
+static void summary_one(render_t *r, size_t i)
 {
+    static const char *const labels[] = {
+        ",quantile=\"0.5\"", ",quantile=\"0.9\"", ",quantile=\"0.95\"",
+        ",quantile=\"0.99\"", ",quantile=\"0.999\""};
     const tacho_stats_t *st = tacho_snapshot_pipeline(r->snap, i);
-    const char *pipeline = pipeline_label(r, i);
     for (size_t q = 0; q < sizeof(quantiles) / sizeof(quantiles[0]); q++) {
         double ns = 0;
         if (!tacho_stats_quantile_ns(st, TACHO_SCOPE_WINDOW, quantiles[q],
                                      &ns)) {
             continue;
         }
-        open_sample(r, name, "");
-        label(r, "pipeline", pipeline);
-        tacho__http_buf_puts(r->out, ",quantile=\"");
-        put_canonical(r->out, quantiles[q]);
-        tacho__http_buf_puts(r->out, "\"");
-        close_double(r, ns / 1e9);
+        char *w = line_open(r, HEAD_VALUE, i, labels[q], strlen(labels[q]));
+        if (w != NULL) {
+            line_close(r, put_ns_double_at(w, ns));
+        }
     }
-    open_sample(r, name, "_sum");
-    label(r, "pipeline", pipeline);
-    close_ns(r, (int64_t)tacho_stats_duration_sum_ns(st, TACHO_SCOPE_WINDOW));
-    open_sample(r, name, "_count");
-    label(r, "pipeline", pipeline);
-    close_u64(r, tacho_stats_runs(st, TACHO_SCOPE_WINDOW));
+    line_ns(r, HEAD_SUM, i,
+            (int64_t)tacho_stats_duration_sum_ns(st, TACHO_SCOPE_WINDOW));
+    line_u64(r, HEAD_COUNT, i, "", 0, tacho_stats_runs(st, TACHO_SCOPE_WINDOW));
+}
+
+/* Heads for the samples of a histogram or summary family. */
+static void set_heads(render_t *r, const char *name, const char *value)
+{
+    set_head(r, HEAD_VALUE, name, value);
+    set_head(r, HEAD_SUM, name, "_sum");
+    set_head(r, HEAD_COUNT, name, "_count");
 }
 
 static void duration_families(render_t *r)
@@ -334,23 +497,24 @@ static void duration_families(render_t *r)
     }
     family(r, "run_duration_seconds", HISTOGRAM,
            "Run durations since start, in the collector's buckets.");
+    set_heads(r, "run_duration_seconds", "_bucket");
     for (size_t i = 0; i < n; i++) {
-        histogram_one(r, "run_duration_seconds", i);
+        histogram_one(r, i);
     }
     family(r, "run_duration_window_seconds", SUMMARY,
            "Run durations over the sliding window (quantiles within 1%).");
+    set_heads(r, "run_duration_window_seconds", "");
     for (size_t i = 0; i < n; i++) {
-        summary_one(r, "run_duration_window_seconds", i);
+        summary_one(r, i);
     }
     family(r, "last_run_timestamp_seconds", GAUGE,
            "Unix time the pipeline's last run was recorded.");
+    set_head(r, HEAD_VALUE, "last_run_timestamp_seconds", "");
     for (size_t i = 0; i < n; i++) {
         int64_t last = 0;
         if (tacho_stats_last_run_ns(tacho_snapshot_pipeline(r->snap, i),
                                     &last)) {
-            open_sample(r, "last_run_timestamp_seconds", "");
-            label(r, "pipeline", pipeline_label(r, i));
-            close_ns(r, last);
+            line_ns(r, HEAD_VALUE, i, last);
         }
     }
 }
@@ -470,6 +634,25 @@ static void sink_families_render(render_t *r)
 
 /* ---- the render ---------------------------------------------------------- */
 
+/* The `le` label of each of the snapshot's bounds, in OpenMetrics'
+ * canonical form, written once per render. */
+static void le_texts(render_t *r)
+{
+    tacho__prom_scratch_t *sc = r->scratch;
+    tacho__http_buf_reset(&sc->le);
+    const tacho_stats_t *total = tacho_snapshot_total(r->snap);
+    size_t nb = tacho_stats_bucket_count(total);
+    sc->le_count = nb < TACHO_MAX_BUCKETS ? nb : TACHO_MAX_BUCKETS;
+    for (size_t b = 0; b < sc->le_count; b++) {
+        sc->le_offsets[b] = sc->le.len;
+        tacho__http_buf_puts(&sc->le, ",le=\"");
+        put_canonical(&sc->le,
+                      (double)tacho_stats_bucket_bound_ns(total, b) / 1e9);
+        tacho__http_buf_add(&sc->le, "\"", 1);
+    }
+    sc->le_offsets[sc->le_count] = sc->le.len;
+}
+
 /* Escapes the worker label and every pipeline name once per render. */
 static void prepare(render_t *r)
 {
@@ -480,23 +663,26 @@ static void prepare(render_t *r)
     tacho__http_buf_puts(&sc->base, "\"");
     tacho__http_buf_puts(&sc->base, r->fmt->const_labels);
     size_t n = tacho_snapshot_pipeline_count(r->snap);
-    if (n > sc->offsets_cap) {
-        size_t *p = tacho_realloc(sc->offsets, n * sizeof(*p));
+    if (n + 1 > sc->offsets_cap) {
+        size_t *p = tacho_realloc(sc->offsets, (n + 1) * sizeof(*p));
         if (p == NULL) {
             r->out->failed = true;
             return;
         }
         sc->offsets = p;
-        sc->offsets_cap = n;
+        sc->offsets_cap = n + 1;
     }
     tacho__http_buf_reset(&sc->names);
     for (size_t i = 0; i < n; i++) {
         sc->offsets[i] = sc->names.len;
+        tacho__http_buf_puts(&sc->names, ",pipeline=\"");
         tacho__prom_escape(
             &sc->names, tacho_stats_name(tacho_snapshot_pipeline(r->snap, i)));
-        tacho__http_buf_add(&sc->names, "", 1);
+        tacho__http_buf_add(&sc->names, "\"", 1);
     }
-    if (sc->base.failed || sc->names.failed) {
+    sc->offsets[n] = sc->names.len;
+    le_texts(r);
+    if (sc->base.failed || sc->names.failed || sc->le.failed) {
         r->out->failed = true;
     }
 }
@@ -523,6 +709,10 @@ void tacho__prom_scratch_free(tacho__prom_scratch_t *scratch)
 {
     tacho__http_buf_free(&scratch->base);
     tacho__http_buf_free(&scratch->names);
+    tacho__http_buf_free(&scratch->le);
+    for (int h = 0; h < TACHO__PROM_HEADS; h++) {
+        tacho__http_buf_free(&scratch->heads[h]);
+    }
     tacho_free(scratch->offsets);
     *scratch = (tacho__prom_scratch_t){0};
 }
