@@ -127,24 +127,30 @@ void tacho__hist_add(uint64_t *dst, const uint64_t *src, uint64_t mask)
     }
 }
 
-static size_t count_nonzero(const uint64_t *dense, uint64_t mask)
+/* Bit k of the result is set when bucket k of the octave at `d` is not
+ * zero. Branch-free: which buckets are empty follows no pattern. */
+static uint64_t nonzero_bits(const uint64_t *d)
 {
-    size_t n = 0;
-    while (mask != 0) {
-        unsigned o = (unsigned)__builtin_ctzll(mask);
-        mask &= mask - 1;
-        for (unsigned k = 0; k < TACHO__HIST_SUB; k++) {
-            n += dense[o * TACHO__HIST_SUB + k] != 0;
-        }
+    uint64_t bits = 0;
+    for (unsigned k = 0; k < TACHO__HIST_SUB; k++) {
+        bits |= (uint64_t)(d[k] != 0) << k;
     }
-    return n;
+    return bits;
 }
 
 int tacho__sparse_from_dense(tacho__sparse_t *out, const uint64_t *dense,
                              uint64_t mask)
 {
     memset(out, 0, sizeof *out);
-    size_t n = count_nonzero(dense, mask);
+    /* One pass over the octaves in `mask` finds the non-zero buckets; the
+     * copy then visits only those. */
+    uint64_t bits[TACHO__HIST_OCTAVES];
+    size_t n = 0;
+    for (uint64_t m = mask; m != 0; m &= m - 1) {
+        unsigned o = (unsigned)__builtin_ctzll(m);
+        bits[o] = nonzero_bits(dense + (size_t)o * TACHO__HIST_SUB);
+        n += (size_t)__builtin_popcountll(bits[o]);
+    }
     if (n == 0) {
         return 0;
     }
@@ -156,16 +162,13 @@ int tacho__sparse_from_dense(tacho__sparse_t *out, const uint64_t *dense,
     }
     uint64_t total = 0;
     /* Octaves in ascending order give buckets in ascending order. */
-    while (mask != 0) {
-        unsigned o = (unsigned)__builtin_ctzll(mask);
-        mask &= mask - 1;
-        for (unsigned k = 0; k < TACHO__HIST_SUB; k++) {
-            uint64_t v = dense[o * TACHO__HIST_SUB + k];
-            if (v != 0) {
-                total += v;
-                out->idx[out->n] = (uint16_t)(o * TACHO__HIST_SUB + k);
-                out->cum[out->n++] = total;
-            }
+    for (uint64_t m = mask; m != 0; m &= m - 1) {
+        unsigned o = (unsigned)__builtin_ctzll(m);
+        for (uint64_t b = bits[o]; b != 0; b &= b - 1) {
+            unsigned i = o * TACHO__HIST_SUB + (unsigned)__builtin_ctzll(b);
+            total += dense[i];
+            out->idx[out->n] = (uint16_t)i;
+            out->cum[out->n++] = total;
         }
     }
     return 0;
