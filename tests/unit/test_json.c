@@ -891,12 +891,16 @@ static long render_under_oom(render_fn fn, const tacho_snapshot_t *s)
 
 static void json_render_oom_returns_enomem(void)
 {
-    tacho_collector_t *c = new_collector(NULL);
-    record_at(c, T0 + SEC, "bad\xff", MS, true);
+    /* The collector cleans pipeline names itself; a worker id that is not
+     * UTF-8 still needs the renderer's own clean copy. */
+    tacho_collector_options_t opts = OPTIONS_INIT;
+    opts.worker_id = "worker\xff";
+    tacho_collector_t *c = new_collector(&opts);
+    record_at(c, T0 + SEC, "good", MS, true);
     record_at(c, T0 + 2 * SEC, "good", MS, false);
     tacho_snapshot_t *s = take(c, T0 + 3 * SEC);
     tacho_collector_free(c);
-    /* The invalid name's clean copy and the output text. */
+    /* The worker id's clean copy and the output text. */
     CU_ASSERT(render_under_oom(tacho_json_render, s) >= 2);
     tacho_snapshot_free(s);
 }
