@@ -2,6 +2,8 @@
 # Installs the Debian packages tacho needs that are missing.
 #   scripts/deps.sh build   what building and running needs
 #   scripts/deps.sh test    that, plus what the test suites use
+#   scripts/deps.sh bench   build packages, plus what tests/bench/run.sh
+#                           measures against (collectd, wrk, valgrind)
 # Exits non-zero with the list of packages when they cannot be installed.
 set -euo pipefail
 
@@ -10,10 +12,13 @@ build_pkgs=(cmake make gcc pkg-config libconfig-dev libltdl-dev
 test_pkgs=(libcunit1-dev python3 python3-jsonschema python3-prometheus-client
            curl openssl valgrind clang prometheus prometheus-pushgateway
            victoria-metrics chromium nodejs npm)
+bench_pkgs=(collectd-core wrk valgrind)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then
     want+=("${test_pkgs[@]}")
+elif [ "${1:-build}" = bench ]; then
+    want+=("${bench_pkgs[@]}")
 fi
 
 missing=()
