@@ -183,7 +183,9 @@ tacho_pipeline_t *tacho_pipeline_get(tacho_collector_t *c, const char *name)
     if (c == NULL || name == NULL || name[0] == '\0') {
         return NULL;
     }
+    char valid[TACHO__NAME_VALID_MAX];
     size_t len = tacho__name_keep_len(name);
+    name = tacho__name_valid(name, &len, valid);
     uint64_t hash = tacho__name_hash(name, len);
     tacho__pkey_t *k = tacho__ptable_find(&c->table, name, len, hash);
     if (k != NULL) {

@@ -26,6 +26,61 @@ size_t tacho__name_keep_len(const char *name)
     return len;
 }
 
+/* Length of the well-formed UTF-8 sequence at p (n bytes left), or 0:
+ * overlong forms, surrogates and code points past U+10FFFF are not. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+    unsigned char c = p[0];
+    if (c < 0x80) {
+        return 1;
+    }
+    size_t len = c >= 0xC2 && c <= 0xDF   ? 2
+                 : c >= 0xE0 && c <= 0xEF ? 3
+                 : c >= 0xF0 && c <= 0xF4 ? 4
+                                          : 0;
+    unsigned char lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+    unsigned char hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+    if (len > n) {
+        return 0;
+    }
+    for (size_t i = 1; i < len; i++) {
+        if (p[i] < (i == 1 ? lo : 0x80) || p[i] > (i == 1 ? hi : 0xBF)) {
+            return 0;
+        }
+    }
+    return len;
+}
+
+const char *tacho__name_valid(const char *name, size_t *len,
+                              char buf[TACHO__NAME_VALID_MAX])
+{
+    const unsigned char *p = (const unsigned char *)name;
+    size_t i = 0;
+    while (i < *len && utf8_seq(p + i, *len - i) > 0) {
+        i += utf8_seq(p + i, *len - i);
+    }
+    if (i == *len) {
+        return name;
+    }
+    size_t o = 0;
+    for (i = 0; i < *len;) {
+        size_t n = utf8_seq(p + i, *len - i);
+        if (n == 0) {
+            memcpy(buf + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i++;
+        } else {
+            memcpy(buf + o, p + i, n);
+            o += n;
+            i += n;
+        }
+    }
+    buf[o] = '\0';
+    *len = tacho__name_keep_len(buf);
+    buf[*len] = '\0';
+    return buf;
+}
+
 uint64_t tacho__name_hash(const char *name, size_t len)
 {
     /* FNV-1a: short names, no adversarial input worth a keyed hash. */

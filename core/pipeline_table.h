@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <tacho/collector.h>
+
 /* The key part of a pipeline; the pipeline embeds it as its first member. */
 typedef struct tacho__pkey {
     uint64_t hash;
@@ -30,6 +32,18 @@ typedef struct tacho__ptable {
 /* Length `name` is kept at: at most TACHO_MAX_PIPELINE_NAME bytes, cut
  * before a UTF-8 sequence rather than inside it. */
 size_t tacho__name_keep_len(const char *name);
+/* Room for a kept name made valid UTF-8, terminator included: each kept
+ * byte may become U+FFFD (3 bytes). */
+#define TACHO__NAME_VALID_MAX (3 * TACHO_MAX_PIPELINE_NAME + 1)
+/*
+ * The name a pipeline is known by, from name[0..*len) (a kept length): the
+ * name itself when it is well-formed UTF-8; otherwise a copy in `buf` with
+ * each byte that is not part of a well-formed sequence replaced by U+FFFD,
+ * cut again to a kept length (stored in *len). Every sink shows names this
+ * way, so two names that would be shown alike must be one pipeline.
+ */
+const char *tacho__name_valid(const char *name, size_t *len,
+                              char buf[TACHO__NAME_VALID_MAX]);
 /* Hash of name[0..len). */
 uint64_t tacho__name_hash(const char *name, size_t len);
 

@@ -79,7 +79,9 @@ TACHO_EXTERN void tacho_collector_free(tacho_collector_t *c);
 
 /*
  * Looks up (creating on first use) the pipeline `name`. Past max_pipelines
- * distinct names this returns the overflow pipeline "other".
+ * distinct names this returns the overflow pipeline "other". A byte of
+ * `name` that is not part of well-formed UTF-8 counts as U+FFFD, as every
+ * sink shows it, and the name is kept to TACHO_MAX_PIPELINE_NAME bytes.
  * Returns NULL only on allocation failure or a NULL/empty name.
  * Ownership: borrows `name` (copied on first use); the handle is owned by
  * the collector. Thread-safety: any thread; lock-free for known names.

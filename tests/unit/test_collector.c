@@ -284,6 +284,51 @@ static void collector_long_name_truncated_at_utf8(void)
     tacho_collector_free(c);
 }
 
+/* Every sink shows a bad byte as U+FFFD, so names that differ only in bad
+ * bytes would be shown alike (duplicate Prometheus series, found by
+ * fuzz_render): they must be one pipeline, known by the name shown. */
+static void collector_invalid_utf8_names_replaced(void)
+{
+    tacho_collector_t *c = make(0);
+    CU_ASSERT_EQUAL(tacho_record(c,
+                                 "a\xff"
+                                 "b",
+                                 1, true),
+                    0);
+    CU_ASSERT_EQUAL(tacho_record(c,
+                                 "a\xfe"
+                                 "b",
+                                 2, false),
+                    0);
+    CU_ASSERT_EQUAL(tacho_record(c,
+                                 "a\xed\xa0\x80"
+                                 "b",
+                                 3, true),
+                    0);
+    CU_ASSERT_EQUAL(tacho_record(c, "caf\xc3\xa9", 4, true), 0);
+    tacho_snapshot_t *s = snap(c);
+    CU_ASSERT_EQUAL(tacho_snapshot_pipeline_count(s), 3);
+    const tacho_stats_t *one = tacho_snapshot_find(s, "a\xef\xbf\xbd"
+                                                      "b");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(one);
+    CU_ASSERT_EQUAL(tacho_stats_runs(one, TACHO_SCOPE_LIFETIME), 2);
+    CU_ASSERT_PTR_NOT_NULL(
+        tacho_snapshot_find(s, "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+                               "b"));
+    CU_ASSERT_PTR_NOT_NULL(tacho_snapshot_find(s, "caf\xc3\xa9"));
+    tacho_snapshot_free(s);
+    /* Replacing may triple the length: the result is cut again, whole
+     * replacement characters only. */
+    char bad[300];
+    memset(bad, 0xff, sizeof bad - 1);
+    bad[299] = '\0';
+    tacho_pipeline_t *p = tacho_pipeline_get(c, bad);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_EQUAL(strlen(tacho_pipeline_name(p)), 255);
+    CU_ASSERT_EQUAL(memcmp(tacho_pipeline_name(p) + 252, "\xef\xbf\xbd", 3), 0);
+    tacho_collector_free(c);
+}
+
 static void collector_overflow_pipeline(void)
 {
     tacho_collector_t *c = make(4);
@@ -641,6 +686,8 @@ int main(void)
         {"collector_odd_names_kept", collector_odd_names_kept},
         {"collector_long_name_truncated_at_utf8",
          collector_long_name_truncated_at_utf8},
+        {"collector_invalid_utf8_names_replaced",
+         collector_invalid_utf8_names_replaced},
         {"collector_overflow_pipeline", collector_overflow_pipeline},
         {"collector_run_begin_end_times", collector_run_begin_end_times},
         {"collector_reset_restarts", collector_reset_restarts},
