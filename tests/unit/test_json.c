@@ -668,6 +668,10 @@ static void json_render_pretty_equals_plain(void)
     tacho_snapshot_t *s = known_snapshot();
     char *plain = render(s, 0);
     char *pretty = render(s, TACHO_JSON_PRETTY);
+    /* The tRPC envelope is for the legacy shape only. */
+    char *trpc = render(s, TACHO_JSON_TRPC_ENVELOPE);
+    CU_ASSERT_STRING_EQUAL(trpc, plain);
+    tacho_free(trpc);
     CU_ASSERT_PTR_NULL(strchr(plain, '\n'));
     CU_ASSERT_PTR_NOT_NULL(strstr(pretty, "\n  \"schemaVersion\": 1,\n"));
     json_object *a = parse(plain);
@@ -820,6 +824,50 @@ static void json_render_rejects_null_arguments(void)
     /* `len` is optional. */
     CU_ASSERT_EQUAL(tacho_json_render(s, 0, &text, NULL), 0);
     tacho_free(text);
+    tacho_snapshot_free(s);
+}
+
+/* Renders share nothing but the read-only snapshot (the "C" locale is set
+ * per thread), so threads may render one snapshot at once. */
+#define RENDER_THREADS 4
+#define RENDERS_PER_THREAD 50
+
+typedef struct render_job {
+    const tacho_snapshot_t *s;
+    const char *want;
+    int mismatches;
+} render_job_t;
+
+static void *render_loop(void *arg)
+{
+    render_job_t *job = arg;
+    for (int i = 0; i < RENDERS_PER_THREAD; i++) {
+        char *text = NULL;
+        if (tacho_json_render(job->s, 0, &text, NULL) != 0 ||
+            strcmp(text, job->want) != 0) {
+            job->mismatches++;
+        }
+        tacho_free(text);
+    }
+    return NULL;
+}
+
+static void json_render_from_many_threads(void)
+{
+    tacho_snapshot_t *s = known_snapshot();
+    char *want = render(s, 0);
+    pthread_t threads[RENDER_THREADS];
+    render_job_t jobs[RENDER_THREADS];
+    for (int i = 0; i < RENDER_THREADS; i++) {
+        jobs[i] = (render_job_t){s, want, 0};
+        CU_ASSERT_EQUAL_FATAL(
+            pthread_create(&threads[i], NULL, render_loop, &jobs[i]), 0);
+    }
+    for (int i = 0; i < RENDER_THREADS; i++) {
+        pthread_join(threads[i], NULL);
+        CU_ASSERT_EQUAL(jobs[i].mismatches, 0);
+    }
+    tacho_free(want);
     tacho_snapshot_free(s);
 }
 
@@ -1059,6 +1107,7 @@ int main(void)
         {"json_render_ignores_comma_locale", json_render_ignores_comma_locale},
         {"json_render_rejects_null_arguments",
          json_render_rejects_null_arguments},
+        {"json_render_from_many_threads", json_render_from_many_threads},
         {"json_render_oom_returns_enomem", json_render_oom_returns_enomem},
         {"json_legacy_fields", json_legacy_fields},
         {"json_legacy_empty_collector", json_legacy_empty_collector},
