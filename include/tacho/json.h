@@ -19,14 +19,16 @@ extern "C" {
 
 /* Flags for the render functions. */
 #define TACHO_JSON_PRETTY 0x1u        /* indented, for people */
-#define TACHO_JSON_NO_RECENT 0x2u     /* leave out the recent executions */
+#define TACHO_JSON_NO_RECENT 0x2u     /* leave out `recent` (the key too) */
 #define TACHO_JSON_TRPC_ENVELOPE 0x4u /* legacy only: {"result":{"data":...}} */
 
 /*
  * Renders `s` in the tacho schema v1.
  * On success returns 0 and stores a NUL-terminated text in `*out` (and its
  * length in `*len` when `len` is not NULL). Returns TACHO_ENOMEM on failure,
- * with `*out` set to NULL.
+ * or TACHO_EINVAL when `s` or `out` is NULL, with `*out` set to NULL (when
+ * `out` is not NULL). Strings are rendered as valid UTF-8 (a bad byte
+ * becomes U+FFFD); values without meaning are null, never NaN.
  * Ownership: borrows `s`; `*out` is the caller's, free it with tacho_free().
  * Thread-safety: any thread.
  */
