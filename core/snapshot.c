@@ -66,8 +66,10 @@ static void window_extremes(figs_t *w, const figs_t *life)
     double hi = tacho__hist_mid(w->hist.idx[w->hist.n - 1]);
     lo = lo > avg ? floor(avg) : lo;
     hi = hi < avg ? ceil(avg) : hi;
-    w->min = (uint64_t)lo < life->min ? life->min : (uint64_t)lo;
-    w->max = (uint64_t)hi > life->max ? life->max : (uint64_t)hi;
+    /* Compared as doubles: near 2^64 the average rounds up past
+     * UINT64_MAX, and converting that back is undefined. */
+    w->min = lo <= (double)life->min ? life->min : (uint64_t)lo;
+    w->max = hi >= (double)life->max ? life->max : (uint64_t)hi;
 }
 
 static int le_cumulate(tacho_stats_t *st, const uint64_t *le, size_t n)

@@ -164,6 +164,25 @@ static void snapshot_hours_and_huge_durations(void)
     tacho_collector_free(c);
 }
 
+/* A duration of UINT64_MAX: the window average rounds up to 2^64 as a
+ * double, and the window maximum was converted back from it (undefined
+ * behaviour, 0 on x86-64; found by fuzz_render under UBSan). */
+static void snapshot_window_extremes_near_uint64_max(void)
+{
+    tacho_collector_t *c = make_with(NULL, 0);
+    tacho_record(c, "edge", UINT64_MAX, true);
+    tacho_snapshot_t *s = snap(c);
+    const tacho_stats_t *st = tacho_snapshot_find(s, "edge");
+    uint64_t lo = 0, hi = 0;
+    CU_ASSERT_TRUE(tacho_stats_min_ns(st, TACHO_SCOPE_WINDOW, &lo));
+    CU_ASSERT_TRUE(tacho_stats_max_ns(st, TACHO_SCOPE_WINDOW, &hi));
+    CU_ASSERT_EQUAL(lo, UINT64_MAX);
+    CU_ASSERT_EQUAL(hi, UINT64_MAX);
+    check_invariants(st);
+    tacho_snapshot_free(s);
+    tacho_collector_free(c);
+}
+
 static void snapshot_failures_only(void)
 {
     tacho_collector_t *c = make_with(NULL, 0);
@@ -381,6 +400,8 @@ int main(void)
         {"snapshot_zero_duration", snapshot_zero_duration},
         {"snapshot_hours_and_huge_durations",
          snapshot_hours_and_huge_durations},
+        {"snapshot_window_extremes_near_uint64_max",
+         snapshot_window_extremes_near_uint64_max},
         {"snapshot_failures_only", snapshot_failures_only},
         {"snapshot_sorted_total_and_self_contained",
          snapshot_sorted_total_and_self_contained},
