@@ -385,6 +385,8 @@ static bool no_nan_or_inf(const char *text)
     return strcasestr(text, "nan") == NULL && strcasestr(text, "inf") == NULL;
 }
 
+static void compare_legacy(json_object *o, const tacho_snapshot_t *s);
+
 /* ---- schema 1 ----------------------------------------------------------- */
 
 static void json_render_matches_snapshot(void)
@@ -525,6 +527,34 @@ static void json_render_empty_collector(void)
     CU_ASSERT_EQUAL(json_object_array_length(member(root, "sinks")), 0);
     CU_ASSERT_EQUAL(validate(SCHEMA_V1, text), 0);
     json_object_put(root);
+    tacho_free(text);
+    tacho_snapshot_free(s);
+}
+
+static void json_render_zero_uptime(void)
+{
+    tacho_collector_t *c = new_collector(NULL);
+    record_at(c, T0, "instant", 3 * MS, true);
+    tacho_snapshot_t *s = take(c, T0);
+    tacho_collector_free(c);
+    char *text = render(s, 0);
+    char *legacy = render_legacy(s, 0);
+    json_object *root = parse(text);
+    compare_snapshot(root, s);
+    check_string(root, "uptime", "0s");
+    check_number(root, "uptimeSeconds", 0.0);
+    /* A rate over no time has no meaning: null here, 0 in legacy. */
+    check_null(root, "runsPerHour");
+    check_number(root, "successRatio", 1.0);
+    json_object *old = parse(legacy);
+    compare_legacy(old, s);
+    check_number(old, "runsPerHour", 0.0);
+    check_uint(old, "uptimeSeconds", 0);
+    CU_ASSERT_EQUAL(validate(SCHEMA_V1, text), 0);
+    CU_ASSERT_EQUAL(validate(SCHEMA_LEGACY, legacy), 0);
+    json_object_put(old);
+    json_object_put(root);
+    tacho_free(legacy);
     tacho_free(text);
     tacho_snapshot_free(s);
 }
@@ -1097,6 +1127,7 @@ int main(void)
          json_render_validates_against_schema},
         {"json_schema_check_can_fail", json_schema_check_can_fail},
         {"json_render_empty_collector", json_render_empty_collector},
+        {"json_render_zero_uptime", json_render_zero_uptime},
         {"json_render_odd_names", json_render_odd_names},
         {"json_render_no_recent_flag", json_render_no_recent_flag},
         {"json_render_sinks", json_render_sinks},
