@@ -27,12 +27,6 @@
 #define SEC 1000000000ll
 /* 2026-11-28T10:49:33.123Z */
 #define T0 1795862973123000000ll
-/* TACHO_COLLECTOR_OPTIONS_INIT ({sizeof ...}) trips -Wextra's
- * missing-field-initializers; this designated form means the same. */
-#define OPTIONS_INIT                                                           \
-    {                                                                          \
-        .struct_size = sizeof(tacho_collector_options_t)                       \
-    }
 
 #define VALIDATOR TACHO_TEST_SOURCE_DIR "/tests/support/validate_json.py"
 #define SCHEMA_V1 TACHO_TEST_SOURCE_DIR "/docs/schema/tacho-snapshot-v1.json"
@@ -44,7 +38,7 @@
 /* A collector on a manual clock whose start time is exactly T0. */
 static tacho_collector_t *new_collector(const tacho_collector_options_t *opts)
 {
-    tacho_collector_options_t defaults = OPTIONS_INIT;
+    tacho_collector_options_t defaults = TACHO_COLLECTOR_OPTIONS_INIT;
     defaults.worker_id = "test-worker";
     tacho_collector_t *c = NULL;
     tacho_error_t err;
@@ -601,7 +595,7 @@ static json_object *find_pipeline(json_object *pipes, const char *name)
 
 static void json_render_odd_names(void)
 {
-    tacho_collector_options_t opts = OPTIONS_INIT;
+    tacho_collector_options_t opts = TACHO_COLLECTOR_OPTIONS_INIT;
     opts.worker_id = "worker \"\xff\" /";
     tacho_collector_t *c = new_collector(&opts);
     for (size_t i = 0; i < ODD_NAME_COUNT; i++) {
@@ -738,7 +732,7 @@ static void json_render_numbers_stay_json(void)
 
 static void json_render_window_expires(void)
 {
-    tacho_collector_options_t opts = OPTIONS_INIT;
+    tacho_collector_options_t opts = TACHO_COLLECTOR_OPTIONS_INIT;
     opts.window_seconds = 60;
     tacho_collector_t *c = new_collector(&opts);
     record_at(c, T0 + SEC, "job", 5 * MS, true);
@@ -766,7 +760,7 @@ static void json_render_window_expires(void)
 static void json_render_buckets_and_overflow(void)
 {
     static const uint64_t bounds[] = {1 * MS, 10 * MS, 100 * MS, 1000 * MS};
-    tacho_collector_options_t opts = OPTIONS_INIT;
+    tacho_collector_options_t opts = TACHO_COLLECTOR_OPTIONS_INIT;
     opts.bucket_bounds_ns = bounds;
     opts.bucket_count = 4;
     opts.max_pipelines = 2; /* "a" and the overflow pipeline "other" */
@@ -971,7 +965,7 @@ static void json_render_oom_returns_enomem(void)
 {
     /* The collector cleans pipeline names itself; a worker id that is not
      * UTF-8 still needs the renderer's own clean copy. */
-    tacho_collector_options_t opts = OPTIONS_INIT;
+    tacho_collector_options_t opts = TACHO_COLLECTOR_OPTIONS_INIT;
     opts.worker_id = "worker\xff";
     tacho_collector_t *c = new_collector(&opts);
     record_at(c, T0 + SEC, "good", MS, true);
