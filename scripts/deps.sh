@@ -11,7 +11,7 @@ build_pkgs=(cmake make gcc pkg-config libconfig-dev libltdl-dev
             libjson-c-dev libmicrohttpd-dev libcurl4-openssl-dev zlib1g-dev)
 test_pkgs=(libcunit1-dev python3 python3-jsonschema python3-prometheus-client
            curl openssl valgrind clang prometheus prometheus-pushgateway
-           victoria-metrics chromium nodejs npm)
+           victoria-metrics chromium nodejs npm locales)
 bench_pkgs=(collectd-core wrk valgrind)
 
 want=("${build_pkgs[@]}")
