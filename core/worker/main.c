@@ -81,9 +81,10 @@ static const char usage_text[] =
     "\n"
     "Exit status: 0 success (--once, --run-once: the command's status), 64 "
     "bad\n"
-    "usage, 66 config file missing or unreadable, 69 a sink failed to "
-    "start,\n"
-    "70 internal error, 71 system error, 78 bad configuration.\n"
+    "usage, 66 config file missing or unreadable, 69 --plugin-doc found "
+    "no\n"
+    "usable sink, 70 internal error, 71 system error, 78 bad configuration\n"
+    "or a sink that cannot start (no job has run).\n"
     "Details: docs/WORKER.md\n";
 
 static int usage_error(const char *fmt, ...) TACHO_PRINTF(1, 2);

@@ -96,7 +96,9 @@ static int open_host(const tacho_config_t *cfg, tacho_host_t **host)
                          "cannot start the sinks: %s", err.text);
         tacho_host_close(*host);
         *host = NULL;
-        return rc == TACHO_ENOMEM ? WORKER_EXIT_OSERR : WORKER_EXIT_UNAVAIL;
+        /* A port taken or a file that cannot be opened is fixed in the
+         * config, like the other sink problems: 78, and no job has run. */
+        return rc == TACHO_ENOMEM ? WORKER_EXIT_OSERR : WORKER_EXIT_CONFIG;
     }
     return 0;
 }

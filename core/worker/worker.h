@@ -23,10 +23,10 @@
 #define WORKER_EXIT_OK 0
 #define WORKER_EXIT_USAGE 64    /* EX_USAGE: bad command line */
 #define WORKER_EXIT_NOINPUT 66  /* EX_NOINPUT: config file missing */
-#define WORKER_EXIT_UNAVAIL 69  /* EX_UNAVAILABLE: a sink failed to start */
+#define WORKER_EXIT_UNAVAIL 69  /* EX_UNAVAILABLE: no sink to document */
 #define WORKER_EXIT_SOFTWARE 70 /* EX_SOFTWARE: internal error */
 #define WORKER_EXIT_OSERR 71    /* EX_OSERR: fork, pipe, signalfd failed */
-#define WORKER_EXIT_CONFIG 78   /* EX_CONFIG: the config is wrong */
+#define WORKER_EXIT_CONFIG 78   /* EX_CONFIG: bad config, sink cannot start */
 
 /* The fixed part of every job's environment. */
 #define WORKER_BASE_PATH "/usr/local/bin:/usr/bin:/bin"

@@ -1,7 +1,7 @@
 /*
  * Suite for tacho-worker's command line, driving the real binary:
  * --check-config on good and bad files (exit 0/78, every problem with its
- * file:line), the exit statuses of a bad start (64, 66, 69, 78) before any
+ * file:line), the exit statuses of a bad start (64, 66, 78) before any
  * job runs, --list-plugins, --plugin-doc (and that
  * docs/plugins/<name>-options.md match what it generates), --once and
  * --run-once.
@@ -261,8 +261,9 @@ static void start_bad_poll_interval_exits_78(void)
     }
 }
 
-/* A sink that cannot start (its port is taken): 69, named. */
-static void start_sink_failure_exits_69(void)
+/* A sink that cannot start (its port is taken) is a config problem, as
+ * issue 6 wants: 78, named, and the job that would run first never did. */
+static void start_sink_failure_exits_78(void)
 {
     int port = e2e_free_port(SOCK_STREAM);
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -271,15 +272,18 @@ static void start_sink_failure_exits_69(void)
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     CU_ASSERT_EQUAL_FATAL(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
     CU_ASSERT_EQUAL_FATAL(listen(fd, 1), 0);
-    char text[512];
+    char marker[1024], text[2048];
+    snprintf(marker, sizeof marker, "%s/ran-taken", tmp);
     snprintf(text, sizeof text,
              "sinks = ({ plugin = \"prometheus\"; listen = \"127.0.0.1:%d\"; "
-             "});\njobs = ();\n",
-             port);
+             "});\njobs = ({ name = \"t\"; argv = [\"/usr/bin/touch\", "
+             "\"%s\"]; every = 1; });\n",
+             port, marker);
     const char *path = conf("taken.conf", text);
     char *out, *err;
     const char *args[] = {"-c", path, NULL};
-    CU_ASSERT_EQUAL(worker(args, NULL, &out, &err), 69);
+    CU_ASSERT_EQUAL(worker(args, NULL, &out, &err), 78);
+    CU_ASSERT_NOT_EQUAL(access(marker, F_OK), 0);
     CU_ASSERT_TRUE(has(err, "cannot start the sinks: sink 'prometheus'"));
     CU_ASSERT_TRUE(has(err, "address already in use"));
     close(fd);
@@ -576,7 +580,7 @@ int main(void)
         {"cli_version_and_help", cli_version_and_help},
         {"start_bad_config_runs_nothing", start_bad_config_runs_nothing},
         {"start_bad_poll_interval_exits_78", start_bad_poll_interval_exits_78},
-        {"start_sink_failure_exits_69", start_sink_failure_exits_69},
+        {"start_sink_failure_exits_78", start_sink_failure_exits_78},
         {"plugins_list_shows_the_four_sinks",
          plugins_list_shows_the_four_sinks},
         {"plugins_problems_shown", plugins_problems_shown},

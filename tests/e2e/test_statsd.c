@@ -286,14 +286,14 @@ static void statsd_bad_options_have_place(void)
 }
 
 /* connect() to the broadcast address without SO_BROADCAST is refused: the
- * start fails, and the worker exits 69 naming the sink. */
+ * start fails, and the worker exits 78 naming the sink. */
 static void statsd_start_failure_reported(void)
 {
     const char *conf =
         write_conf("bcast.conf", "host = \"255.255.255.255\";", "", 1);
     char *argv[] = {(char *)e2e_bin("tacho-worker"), "-c", (char *)conf, NULL};
     char *out, *err;
-    CU_ASSERT_EQUAL(e2e_run(tmp, "bcast", argv, NULL, 30, &out, &err), 69);
+    CU_ASSERT_EQUAL(e2e_run(tmp, "bcast", argv, NULL, 30, &out, &err), 78);
     CU_ASSERT_TRUE(has(err, "sink 'statsd' (plugin statsd) failed to start: "
                             "cannot reach 255.255.255.255:8125: Permission "
                             "denied"));
