@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "csv_sink.h"
+#include "file_append.h"
 
 typedef struct csv_sink {
     tacho_sink_ctx_t *ctx;
@@ -31,10 +32,7 @@ static const tacho_option_spec_t csv_options[] = {
      "Call fsync(2) after each snapshot's rows, so they survive a power "
      "loss.",
      false},
-    {"mode", TACHO_OPT_STRING, "\"0640\"",
-     "Permissions, in octal, of a file the sink creates (the umask does not "
-     "apply); an existing file keeps its own.",
-     false},
+    TACHO__FILE_MODE_OPTION,
     {"header", TACHO_OPT_BOOL, "true",
      "Write the header line at the top of a new or empty file, and refuse "
      "an existing file whose first line is another header.",
@@ -61,12 +59,9 @@ static int parse_options(const tacho_options_t *opts, csv_sink_t *cs,
         return tacho_options_error(opts, "path", err, TACHO_EINVAL,
                                    "csv: path must not be empty");
     }
-    const char *mode = tacho_options_string(opts, "mode");
-    if (!csv_parse_mode(mode, &cs->mode)) {
-        return tacho_options_error(opts, "mode", err, TACHO_EINVAL,
-                                   "csv: mode must be an octal file mode "
-                                   "such as \"0640\", not \"%s\"",
-                                   mode);
+    int rc = tacho__file_mode_option(opts, "csv", &cs->mode, err);
+    if (rc != 0) {
+        return rc;
     }
     cs->fsync = tacho_options_bool(opts, "fsync");
     cs->header = tacho_options_bool(opts, "header");

@@ -10,59 +10,9 @@
 #include <unistd.h>
 
 #include "csv_sink.h"
-
-bool csv_parse_mode(const char *text, mode_t *out)
-{
-    size_t n = strlen(text);
-    if (n == 0 || n > 5) {
-        return false;
-    }
-    unsigned value = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (text[i] < '0' || text[i] > '7') {
-            return false;
-        }
-        value = value * 8 + (unsigned)(text[i] - '0');
-    }
-    if (value > 07777) {
-        return false;
-    }
-    *out = (mode_t)value;
-    return true;
-}
+#include "file_append.h"
 
 /* ---- opening ------------------------------------------------------------- */
-
-/* Opens `path` read-write for appending (reading is for the checks below),
- * creating it when missing. A file created here gets exactly `mode`. */
-static int open_or_create(const char *path, mode_t mode, bool *created)
-{
-    int flags = O_RDWR | O_APPEND | O_CLOEXEC;
-    for (int attempt = 0; attempt < 2; attempt++) {
-        int fd = open(path, flags | O_CREAT | O_EXCL, mode);
-        if (fd >= 0) {
-            *created = true;
-            if (fchmod(fd, mode) != 0) {
-                int saved = errno;
-                close(fd);
-                errno = saved;
-                return -1;
-            }
-            return fd;
-        }
-        if (errno != EEXIST) {
-            return -1;
-        }
-        *created = false;
-        fd = open(path, flags);
-        /* ENOENT: it vanished between the two opens; create it again. */
-        if (fd >= 0 || errno != ENOENT) {
-            return fd;
-        }
-    }
-    errno = ENOENT;
-    return -1;
-}
 
 /* Explains a failed open. A missing directory is named rather than
  * created: a typo in `path` should not grow a tree somewhere. */
@@ -197,8 +147,9 @@ static int check_existing(const csv_target_t *t, int fd, tacho_error_t *err)
 
 int csv_file_open(const csv_target_t *t, int *out, tacho_error_t *err)
 {
+    /* Read-write: reading is for the checks of an existing file. */
     bool created = false;
-    int fd = open_or_create(t->path, t->mode, &created);
+    int fd = tacho__file_open_append(t->path, O_RDWR, t->mode, &created);
     if (fd < 0) {
         return open_error(t->path, errno, err);
     }
@@ -217,21 +168,10 @@ int csv_file_open(const csv_target_t *t, int *out, tacho_error_t *err)
 
 int csv_file_append(int fd, const char *buf, size_t len, off_t prev_size)
 {
-    size_t done = 0;
-    int rc = 0;
     /* One write(2) normally carries everything; one the kernel cuts short
-     * is continued, to learn why it stopped (a full disk says ENOSPC on the
-     * next call) or to finish it after a signal. */
-    while (done < len && rc == 0) {
-        ssize_t n = write(fd, buf + done, len - done);
-        if (n > 0) {
-            done += (size_t)n;
-        } else if (n == 0) {
-            rc = EIO;
-        } else if (errno != EINTR) {
-            rc = errno;
-        }
-    }
+     * is continued (a full disk says ENOSPC on the next call). */
+    size_t done = 0;
+    int rc = tacho__file_write_all(fd, buf, len, &done);
     /* Leave no partial row behind. The file has one writer (this
      * instance), so its size before the write is where it ended. Should
      * even this fail, the next start still cuts a torn last row, and the

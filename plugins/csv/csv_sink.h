@@ -59,8 +59,4 @@ int csv_file_open(const csv_target_t *t, int *fd, tacho_error_t *err);
  */
 int csv_file_append(int fd, const char *buf, size_t len, off_t prev_size);
 
-/* Parses a file mode written in octal ("0640", "600"): 1 to 5 octal
- * digits, at most 07777. Returns false for anything else. */
-bool csv_parse_mode(const char *text, mode_t *out);
-
 #endif /* TACHO_SINK_CSV_H */

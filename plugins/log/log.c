@@ -13,6 +13,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "file_append.h"
 #include "log_sink.h"
 
 typedef enum log_target {
@@ -51,10 +52,7 @@ static const tacho_option_spec_t log_options[] = {
      false},
     {"recent", TACHO_OPT_BOOL, "false",
      "With format = \"json\": include the recent executions.", false},
-    {"mode", TACHO_OPT_STRING, "\"0640\"",
-     "Permissions, in octal, of a file the sink creates (the umask does not "
-     "apply); an existing file keeps its own.",
-     false},
+    TACHO__FILE_MODE_OPTION,
     {"syslog_ident", TACHO_OPT_STRING, NULL,
      "With target = \"syslog\": the ident (process-wide, see the docs); "
      "default: the program name.",
@@ -164,48 +162,14 @@ static int parse_options(const tacho_options_t *opts, log_sink_t *ls,
         return rc;
     }
     ls->recent = tacho_options_bool(opts, "recent");
-    const char *mode = tacho_options_string(opts, "mode");
-    if (!log_parse_mode(mode, &ls->mode)) {
-        return tacho_options_error(opts, "mode", err, TACHO_EINVAL,
-                                   "log: mode must be an octal file mode "
-                                   "such as \"0640\", not \"%s\"",
-                                   mode);
+    rc = tacho__file_mode_option(opts, "log", &ls->mode, err);
+    if (rc != 0) {
+        return rc;
     }
     return parse_places(opts, ls, err);
 }
 
 /* ---- the file ------------------------------------------------------------ */
-
-/* Opens `path` for appending. A file this call creates gets exactly
- * `mode` (fchmod, so the umask does not narrow it); an existing file keeps
- * its permissions. Returns the fd, or -1 with errno set. */
-static int open_append(const char *path, mode_t mode)
-{
-    int flags = O_WRONLY | O_APPEND | O_CLOEXEC;
-    for (int attempt = 0; attempt < 2; attempt++) {
-        int fd = open(path, flags | O_CREAT | O_EXCL, mode);
-        if (fd >= 0) {
-            if (fchmod(fd, mode) != 0) {
-                int saved = errno;
-                close(fd);
-                errno = saved;
-                return -1;
-            }
-            return fd;
-        }
-        if (errno != EEXIST) {
-            return -1;
-        }
-        fd = open(path, flags);
-        /* ENOENT here: the file vanished between the two opens; create it
-         * on the next round. */
-        if (fd >= 0 || errno != ENOENT) {
-            return fd;
-        }
-    }
-    errno = ENOENT;
-    return -1;
-}
 
 /* Writes the whole line. A write the kernel cuts short (a signal, a full
  * disk) is continued, so the result is all written or the errno that
@@ -214,17 +178,7 @@ static int open_append(const char *path, mode_t mode)
 static int write_line(int fd, bool regular, const char *buf, size_t len)
 {
     size_t done = 0;
-    int rc = 0;
-    while (done < len && rc == 0) {
-        ssize_t n = write(fd, buf + done, len - done);
-        if (n > 0) {
-            done += (size_t)n;
-        } else if (n == 0) {
-            rc = EIO;
-        } else if (errno != EINTR) {
-            rc = errno;
-        }
-    }
+    int rc = tacho__file_write_all(fd, buf, len, &done);
     if (rc != 0 && done > 0 && regular) {
         off_t end = lseek(fd, 0, SEEK_CUR);
         struct stat st;
@@ -280,7 +234,7 @@ static int log_start(void *state, tacho_error_t *err)
         ls->fd = STDOUT_FILENO;
         break;
     case LOG_TARGET_FILE:
-        ls->fd = open_append(ls->path, ls->mode);
+        ls->fd = tacho__file_open_append(ls->path, O_WRONLY, ls->mode, NULL);
         if (ls->fd < 0) {
             int saved = errno;
             return tacho_error_set(err, -saved, "log: cannot open %s: %s",
@@ -338,7 +292,7 @@ static int log_reopen(void *state)
     if (ls->target != LOG_TARGET_FILE) {
         return 0;
     }
-    int fd = open_append(ls->path, ls->mode);
+    int fd = tacho__file_open_append(ls->path, O_WRONLY, ls->mode, NULL);
     if (fd < 0) {
         int saved = errno;
         tacho_log(ls->ctx, TACHO_LOG_ERROR,

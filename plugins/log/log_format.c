@@ -41,26 +41,6 @@ int log_format_line(const tacho_snapshot_t *snap, log_format_t format,
     return 0;
 }
 
-bool log_parse_mode(const char *text, mode_t *out)
-{
-    size_t n = strlen(text);
-    if (n == 0 || n > 5) {
-        return false;
-    }
-    unsigned value = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (text[i] < '0' || text[i] > '7') {
-            return false;
-        }
-        value = value * 8 + (unsigned)(text[i] - '0');
-    }
-    if (value > 07777) {
-        return false;
-    }
-    *out = (mode_t)value;
-    return true;
-}
-
 bool log_parse_facility(const char *name, int *out)
 {
     static const struct {

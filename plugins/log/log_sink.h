@@ -5,8 +5,6 @@
 #ifndef TACHO_SINK_LOG_H
 #define TACHO_SINK_LOG_H
 
-#include <sys/types.h>
-
 #include <tacho/tacho.h>
 
 /* What precedes the legacy JSON in the text format, as the replaced system
@@ -26,10 +24,6 @@ typedef enum log_format {
  */
 int log_format_line(const tacho_snapshot_t *snap, log_format_t format,
                     bool recent, char **out, size_t *len);
-
-/* Parses a file mode written in octal ("0640", "600"): 1 to 5 octal
- * digits, at most 07777. Returns false for anything else. */
-bool log_parse_mode(const char *text, mode_t *out);
 
 /* Parses a syslog facility name ("user", "daemon", "local0".."local7").
  * Returns false for an unknown name. */
