@@ -59,7 +59,9 @@ tacho_sink_result_t tacho__json_push_write(tacho__json_push_t *p,
         tacho__http_push_send(p->client, json, len, why, sizeof(why));
     tacho_free(json);
     if (res != TACHO_SINK_OK) {
-        tacho_log(p->ctx, TACHO_LOG_WARNING, "push failed: %s", why);
+        /* Error level: the cause then shows as the sink's last error in its
+         * health, even while retries keep the snapshot from being dropped. */
+        tacho_log(p->ctx, TACHO_LOG_ERROR, "push failed: %s", why);
     }
     return res;
 }

@@ -333,7 +333,9 @@ static tacho_sink_result_t prom_write(void *state, const tacho_snapshot_t *snap)
     tacho_sink_result_t res = tacho__http_push_send(
         p->push, p->push_body.data, p->push_body.len, why, sizeof(why));
     if (res != TACHO_SINK_OK) {
-        tacho_log(p->ctx, TACHO_LOG_WARNING, "push failed: %s", why);
+        /* Error level: the cause then shows as the sink's last error in its
+         * health, even while retries keep the snapshot from being dropped. */
+        tacho_log(p->ctx, TACHO_LOG_ERROR, "push failed: %s", why);
     }
     return res;
 }
