@@ -1,39 +1,14 @@
 /*
- * Shared by the loader, dispatcher and host suites: configs that use the
- * test sinks in <build>/test-sinks, captured log messages, files the
- * recorder sink writes, and small waits. Header-only (static inline
+ * Shared by the loader, dispatcher and host suites, on top of
+ * plugin_test.h: configs that use the test sinks in <build>/test-sinks,
+ * files the recorder sink writes, and problems reported through a
+ * tacho_error_fn. Header-only (static inline
  * functions) so each suite stays one executable.
  */
 #ifndef TACHO_HOST_TEST_H
 #define TACHO_HOST_TEST_H
 
-#include <pthread.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
-#include <tacho/tacho.h>
-
-#include "tacho_test.h"
-
-/* ---- time ---------------------------------------------------------------- */
-
-static inline double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static inline void sleep_s(double s)
-{
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0) {
-        continue;
-    }
-}
+#include "plugin_test.h"
 
 /* ---- text ---------------------------------------------------------------- */
 
@@ -112,65 +87,6 @@ static inline unsigned long long field(const char *line, const char *key)
     return p != NULL ? strtoull(p + strlen(pat), NULL, 10) : ~0ull;
 }
 
-/* ---- log messages, captured ---------------------------------------------- */
-
-#define CAPTURE_MAX 256
-static pthread_mutex_t capture_lock = PTHREAD_MUTEX_INITIALIZER;
-static char captured[CAPTURE_MAX][1200];
-static size_t captured_count;
-
-static inline void capture(void *arg, tacho_log_level_t level,
-                           const char *origin, const char *message)
-{
-    (void)arg;
-    pthread_mutex_lock(&capture_lock);
-    snprintf(captured[captured_count % CAPTURE_MAX], sizeof captured[0],
-             "%s [%s] %s", tacho_log_level_name(level), origin, message);
-    captured_count++;
-    pthread_mutex_unlock(&capture_lock);
-}
-
-static inline void capture_start(void)
-{
-    pthread_mutex_lock(&capture_lock);
-    captured_count = 0;
-    pthread_mutex_unlock(&capture_lock);
-    tacho_log_set_level(TACHO_LOG_DEBUG);
-    tacho_log_set_handler(capture, NULL);
-}
-
-static inline void capture_stop(void)
-{
-    tacho_log_set_handler(NULL, NULL);
-    tacho_log_set_level(TACHO_LOG_INFO);
-}
-
-/* True when a captured message ("level [origin] text") contains `needle`. */
-static inline bool logged(const char *needle)
-{
-    bool found = false;
-    pthread_mutex_lock(&capture_lock);
-    size_t n = captured_count < CAPTURE_MAX ? captured_count : CAPTURE_MAX;
-    for (size_t i = 0; i < n && !found; i++) {
-        found = strstr(captured[i], needle) != NULL;
-    }
-    pthread_mutex_unlock(&capture_lock);
-    return found;
-}
-
-/* Waits up to `timeout` seconds for logged(needle). */
-static inline bool wait_logged(const char *needle, double timeout)
-{
-    double end = now_s() + timeout;
-    while (!logged(needle)) {
-        if (now_s() > end) {
-            return false;
-        }
-        sleep_s(0.01);
-    }
-    return true;
-}
-
 /* ---- problems reported through a tacho_error_fn ------------------------- */
 
 typedef struct problems {
@@ -229,19 +145,6 @@ static inline int open_host_fails(const char *sinks, tacho_error_t *err)
     free(group);
     free(text);
     return rc;
-}
-
-/* The health of sink instance `name` in `s`, or NULL. */
-static inline const tacho_sink_stats_t *sink_stats(const tacho_snapshot_t *s,
-                                                   const char *name)
-{
-    for (size_t i = 0; i < tacho_snapshot_sink_count(s); i++) {
-        const tacho_sink_stats_t *ss = tacho_snapshot_sink(s, i);
-        if (strcmp(tacho_sink_stats_name(ss), name) == 0) {
-            return ss;
-        }
-    }
-    return NULL;
 }
 
 /* This thread's id as the recorder sink prints it. */

@@ -1,8 +1,9 @@
 /*
  * Shared by the HTTP sink suites (test_prometheus, test_http_json,
- * test_http_server): captured log messages, hosts built from config text,
- * requests made with libcurl, and a loopback HTTP receiver (libmicrohttpd)
- * that answers with a scripted list of statuses and keeps what it got.
+ * test_http_server), on top of sink_test.h: hosts whose sink listens on a
+ * free port or pushes to a receiver, option errors, requests made with
+ * libcurl, and a loopback HTTP receiver (libmicrohttpd) that answers with a
+ * scripted list of statuses and keeps what it got.
  * Header-only (static functions) so each suite stays one executable.
  */
 #ifndef TACHO_HTTP_TEST_H
@@ -11,112 +12,26 @@
 #include <curl/curl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
-#include <pthread.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <strings.h>
-#include <time.h>
 
-#include <tacho/tacho.h>
+#include "sink_test.h"
 
-#include "tacho_test.h"
-
-#define MS 1000000ull /* nanoseconds */
-
-/* ---- log messages, captured --------------------------------------------- */
-
-#define CAPTURE_MAX 128
-static pthread_mutex_t capture_lock = PTHREAD_MUTEX_INITIALIZER;
-static char captured[CAPTURE_MAX][1200];
-static size_t captured_count;
-
-static inline void capture(void *arg, tacho_log_level_t level,
-                           const char *origin, const char *message)
-{
-    pthread_mutex_lock(&capture_lock);
-    snprintf(captured[captured_count % CAPTURE_MAX], sizeof captured[0],
-             "%s [%s] %s", tacho_log_level_name(level), origin, message);
-    captured_count++;
-    pthread_mutex_unlock(&capture_lock);
-}
-
-static inline void capture_reset(void)
-{
-    pthread_mutex_lock(&capture_lock);
-    captured_count = 0;
-    pthread_mutex_unlock(&capture_lock);
-}
-
-/* Copies the newest captured message containing `needle` into `out`;
- * false when there is none. */
-static inline bool logged_find(const char *needle, char *out, size_t size)
-{
-    bool found = false;
-    pthread_mutex_lock(&capture_lock);
-    size_t n = captured_count < CAPTURE_MAX ? captured_count : CAPTURE_MAX;
-    for (size_t i = n; i-- > 0 && !found;) {
-        if (strstr(captured[i], needle) != NULL) {
-            snprintf(out, size, "%s", captured[i]);
-            found = true;
-        }
-    }
-    pthread_mutex_unlock(&capture_lock);
-    return found;
-}
-
-static inline bool logged(const char *needle)
-{
-    char line[1200];
-    return logged_find(needle, line, sizeof line);
-}
+/* ---- the suite ---------------------------------------------------------- */
 
 static inline int capture_init(void)
 {
-    tacho_log_set_handler(capture, NULL);
-    tacho_log_set_level(TACHO_LOG_DEBUG);
+    capture_start();
     return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
 }
 
 static inline int capture_cleanup(void)
 {
-    tacho_log_set_handler(NULL, NULL);
+    capture_stop();
     curl_global_cleanup();
     return 0;
 }
 
 /* ---- hosts -------------------------------------------------------------- */
-
-/* The sink group starts on line 2 and each option takes one line after
- * "plugin" (line 3), so an option given first is on line 4. */
-static const char *test_worker = "w1";
-
-static inline char *config_text(const char *plugin, const char *options)
-{
-    char *text = NULL;
-    int n = asprintf(&text,
-                     "tacho: { worker = \"%s\"; interval = 3600; };\n"
-                     "sinks = ( {\n"
-                     "  plugin = \"%s\";\n"
-                     "%s"
-                     "} );\n",
-                     test_worker, plugin, options);
-    CU_ASSERT_FATAL(n > 0);
-    return text;
-}
-
-/* Opens a host; returns its code, the host in `*out`. */
-static inline int open_host(const char *plugin, const char *options,
-                            tacho_host_t **out, tacho_error_t *err)
-{
-    char *text = config_text(plugin, options);
-    tacho_error_clear(err);
-    *out = NULL;
-    int rc = tacho_host_open_string(text, out, err);
-    free(text);
-    return rc;
-}
 
 /*
  * Opens and starts a host whose sink listens on port 0, and finds the URL
@@ -126,19 +41,8 @@ static inline int open_host(const char *plugin, const char *options,
 static inline tacho_host_t *start_host(const char *plugin, const char *options,
                                        char *base, size_t size)
 {
-    tacho_error_t err;
-    tacho_host_t *h = NULL;
     capture_reset();
-    int rc = open_host(plugin, options, &h, &err);
-    if (rc != 0) {
-        fprintf(stderr, "\nopen: %s\n", err.text);
-    }
-    CU_ASSERT_EQUAL_FATAL(rc, 0);
-    rc = tacho_host_start(h, &err);
-    if (rc != 0) {
-        fprintf(stderr, "\nstart: %s\n", err.text);
-    }
-    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    tacho_host_t *h = start_sink(plugin, options);
     char line[1200];
     if (base != NULL && logged_find("listening on ", line, sizeof line)) {
         const char *url = strstr(line, "listening on ") + 13;
@@ -148,10 +52,36 @@ static inline tacho_host_t *start_host(const char *plugin, const char *options,
     return h;
 }
 
-static inline void sleep_ms(long ms)
+/* As start_host(), with `options` after listen = "<listen>"; the sink must
+ * report where it listens. */
+static inline tacho_host_t *start_listening(const char *plugin,
+                                            const char *listen,
+                                            const char *options, char *base,
+                                            size_t size)
 {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    char *opts = NULL;
+    CU_ASSERT_FATAL(asprintf(&opts, "  listen = \"%s\";\n%s", listen, options) >
+                    0);
+    base[0] = '\0';
+    tacho_host_t *h = start_host(plugin, opts, base, size);
+    free(opts);
+    CU_ASSERT_FATAL(base[0] != '\0');
+    return h;
+}
+
+/* One case of expect_refused(): options and a part of the error. */
+typedef struct bad_case {
+    const char *options;
+    const char *message;
+} bad_case_t;
+
+/* Each case's options must make opening a host fail with its message. */
+static inline void expect_refused(const char *plugin, const bad_case_t *cases,
+                                  size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        expect_config_error(plugin, cases[i].options, 0, cases[i].message);
+    }
 }
 
 /* ---- requests ----------------------------------------------------------- */
@@ -398,6 +328,18 @@ static inline void receiver_start(receiver_t *rc, const unsigned *statuses,
              (unsigned)info->port);
 }
 
+/* Starts a host whose sink does not listen and pushes to the receiver's
+ * URL followed by `path`, with `more` options after those two. */
+static inline tacho_host_t *start_pusher(const char *plugin,
+                                         const receiver_t *rc, const char *path,
+                                         const char *more)
+{
+    char opts[1024];
+    snprintf(opts, sizeof opts, "  listen = \"\";\n  push_url = \"%s%s\";\n%s",
+             rc->url, path, more);
+    return start_host(plugin, opts, NULL, 0);
+}
+
 static inline size_t receiver_requests(receiver_t *rc)
 {
     pthread_mutex_lock(&rc->lock);
@@ -411,36 +353,6 @@ static inline void receiver_stop(receiver_t *rc)
     MHD_stop_daemon(rc->daemon);
     free(rc->body);
     pthread_mutex_destroy(&rc->lock);
-}
-
-/* ---- sink health -------------------------------------------------------- */
-
-/* The named sink's health in a fresh host snapshot, through `fn`. */
-static inline uint64_t sink_figure(tacho_host_t *h, const char *name,
-                                   uint64_t (*fn)(const tacho_sink_stats_t *))
-{
-    tacho_snapshot_t *s = NULL;
-    CU_ASSERT_EQUAL_FATAL(tacho_host_snapshot(h, &s), 0);
-    uint64_t v = 0;
-    for (size_t i = 0; i < tacho_snapshot_sink_count(s); i++) {
-        const tacho_sink_stats_t *ss = tacho_snapshot_sink(s, i);
-        if (strcmp(tacho_sink_stats_name(ss), name) == 0) {
-            v = fn(ss);
-        }
-    }
-    tacho_snapshot_free(s);
-    return v;
-}
-
-/* Waits up to `ms` for fn(sink) to reach `n`. */
-static inline bool wait_figure(tacho_host_t *h, const char *name,
-                               uint64_t (*fn)(const tacho_sink_stats_t *),
-                               uint64_t n, long ms)
-{
-    for (long t = 0; t < ms && sink_figure(h, name, fn) < n; t += 5) {
-        sleep_ms(5);
-    }
-    return sink_figure(h, name, fn) >= n;
 }
 
 #endif /* TACHO_HTTP_TEST_H */

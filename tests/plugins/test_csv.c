@@ -5,22 +5,11 @@
  * and compared with the runs recorded and with host snapshots.
  */
 #include <inttypes.h>
-#include <pthread.h>
-#include <stdarg.h>
-#include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <tacho/tacho.h>
-
-#include "tacho_test.h"
-
-#define MS 1000000ull /* nanoseconds */
+#include "sink_test.h"
 
 /* The columns, in header order (docs/plugins/csv.md). */
 enum {
@@ -57,108 +46,7 @@ static const char header[] =
     "duration_avg_seconds,duration_max_seconds,p50_seconds,p90_seconds,"
     "p95_seconds,p99_seconds,p999_seconds,last_run_time\n";
 
-/* ---- log messages, captured ---------------------------------------------- */
-
-#define CAPTURE_MAX 64
-static pthread_mutex_t capture_lock = PTHREAD_MUTEX_INITIALIZER;
-static char captured[CAPTURE_MAX][1200];
-static size_t captured_count;
-
-static void capture(void *arg, tacho_log_level_t level, const char *origin,
-                    const char *message)
-{
-    (void)arg;
-    pthread_mutex_lock(&capture_lock);
-    snprintf(captured[captured_count % CAPTURE_MAX], sizeof captured[0],
-             "%s [%s] %s", tacho_log_level_name(level), origin, message);
-    captured_count++;
-    pthread_mutex_unlock(&capture_lock);
-}
-
-/* True when a captured message contains every one of the NULL-ended
- * strings given. */
-static bool logged(const char *first, ...)
-{
-    bool found = false;
-    pthread_mutex_lock(&capture_lock);
-    size_t n = captured_count < CAPTURE_MAX ? captured_count : CAPTURE_MAX;
-    for (size_t i = 0; i < n && !found; i++) {
-        va_list ap;
-        va_start(ap, first);
-        found = true;
-        for (const char *s = first; s != NULL; s = va_arg(ap, const char *)) {
-            found = found && strstr(captured[i], s) != NULL;
-        }
-        va_end(ap);
-    }
-    pthread_mutex_unlock(&capture_lock);
-    return found;
-}
-
-static void capture_reset(void)
-{
-    pthread_mutex_lock(&capture_lock);
-    captured_count = 0;
-    pthread_mutex_unlock(&capture_lock);
-}
-
-/* ---- allocations that fail on demand ----------------------------------------
- */
-
-/* While armed, every tacho allocation made off the main thread fails: the
- * host takes snapshots on the calling (main) thread, so this hits the
- * sink's own allocations inside write(). */
-static atomic_bool fail_off_main;
-static pthread_t main_thread;
-
-static bool should_fail(void)
-{
-    return atomic_load(&fail_off_main) &&
-           !pthread_equal(pthread_self(), main_thread);
-}
-
-static void *test_malloc(size_t n)
-{
-    return should_fail() ? NULL : malloc(n);
-}
-
-static void *test_realloc(void *p, size_t n)
-{
-    return should_fail() ? NULL : realloc(p, n);
-}
-
-static void *test_calloc(size_t n, size_t size)
-{
-    return should_fail() ? NULL : calloc(n, size);
-}
-
-/* ---- hosts -----------------------------------------------------------------
- */
-
-static char *tmp;              /* the suite's directory */
-static char path_buf[4][4200]; /* paths under it */
-static char mounted[4200];     /* a tmpfs to unmount at the end, or "" */
-
-static const char *tmp_path(int slot, const char *name)
-{
-    snprintf(path_buf[slot], sizeof path_buf[slot], "%s/%s", tmp, name);
-    return path_buf[slot];
-}
-
-/* One csv sink; the group on line 2, each option on its own line. */
-static char *config_text(const char *worker, const char *options)
-{
-    char *text = NULL;
-    int n = asprintf(&text,
-                     "tacho: { worker = \"%s\"; interval = 3600; };\n"
-                     "sinks = ( {\n"
-                     "  plugin = \"csv\";\n"
-                     "%s"
-                     "} );\n",
-                     worker, options);
-    CU_ASSERT_FATAL(n > 0);
-    return text;
-}
+static char mounted[4200]; /* a tmpfs to unmount at the end, or "" */
 
 static char *path_option(const char *path, const char *more)
 {
@@ -167,80 +55,13 @@ static char *path_option(const char *path, const char *more)
     return text;
 }
 
-static tacho_host_t *start_host(const char *text)
-{
-    tacho_error_t err;
-    tacho_error_clear(&err);
-    tacho_host_t *h = NULL;
-    int rc = tacho_host_open_string(text, &h, &err);
-    if (rc != 0) {
-        fprintf(stderr, "\nopen: %s\n", err.text);
-    }
-    CU_ASSERT_EQUAL_FATAL(rc, 0);
-    rc = tacho_host_start(h, &err);
-    if (rc != 0) {
-        fprintf(stderr, "\nstart: %s\n", err.text);
-    }
-    CU_ASSERT_EQUAL_FATAL(rc, 0);
-    return h;
-}
-
 /* A host with one csv sink on `path` (plus `more` options). */
 static tacho_host_t *start_csv(const char *path, const char *more)
 {
     char *opts = path_option(path, more);
-    char *text = config_text("w1", opts);
-    tacho_host_t *h = start_host(text);
-    free(text);
+    tacho_host_t *h = start_sink("csv", opts);
     free(opts);
     return h;
-}
-
-/* Writes + errors of the sink instance `name` in a fresh host snapshot. */
-static uint64_t sink_done(tacho_host_t *h, const char *name, uint64_t *errors)
-{
-    tacho_snapshot_t *s = NULL;
-    CU_ASSERT_EQUAL_FATAL(tacho_host_snapshot(h, &s), 0);
-    uint64_t done = 0;
-    for (size_t i = 0; i < tacho_snapshot_sink_count(s); i++) {
-        const tacho_sink_stats_t *ss = tacho_snapshot_sink(s, i);
-        if (strcmp(tacho_sink_stats_name(ss), name) == 0) {
-            done = tacho_sink_stats_writes(ss) + tacho_sink_stats_errors(ss);
-            if (errors != NULL) {
-                *errors = tacho_sink_stats_errors(ss);
-            }
-        }
-    }
-    tacho_snapshot_free(s);
-    return done;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* Delivers one snapshot now and waits (up to 10 s) until the sink `name`
- * has handled it. */
-static void report(tacho_host_t *h, const char *name)
-{
-    uint64_t want = sink_done(h, name, NULL) + 1;
-    CU_ASSERT_EQUAL_FATAL(tacho_host_report_now(h), 0);
-    for (int i = 0; i < 2000 && sink_done(h, name, NULL) < want; i++) {
-        sleep_ms(5);
-    }
-    CU_ASSERT_FATAL(sink_done(h, name, NULL) >= want);
-}
-
-/* 4 runs: alpha 10 ms ok, 20 ms ok, 30 ms failed; beta 5 ms ok. */
-static void record_known(tacho_host_t *h)
-{
-    tacho_collector_t *c = tacho_host_collector(h);
-    CU_ASSERT_EQUAL(tacho_record(c, "alpha", 10 * MS, true), 0);
-    CU_ASSERT_EQUAL(tacho_record(c, "alpha", 20 * MS, true), 0);
-    CU_ASSERT_EQUAL(tacho_record(c, "alpha", 30 * MS, false), 0);
-    CU_ASSERT_EQUAL(tacho_record(c, "beta", 5 * MS, true), 0);
 }
 
 static void write_file(const char *path, const char *text)
@@ -618,9 +439,9 @@ static void test_csv_odd_names_round_trip(void)
     char *opts = path_option(file, "");
     /* The worker id is free text too: libconfig's escapes give it a quote
      * and a comma. */
-    char *text = config_text("w,\\\"1\\\"", opts);
-    tacho_host_t *h = start_host(text);
-    free(text);
+    test_worker = "w,\\\"1\\\"";
+    tacho_host_t *h = start_sink("csv", opts);
+    test_worker = "w1";
     free(opts);
     for (size_t i = 0; i < n; i++) {
         tacho_record(tacho_host_collector(h), names[i], (i + 1) * MS, true);
@@ -681,23 +502,18 @@ static void test_csv_header_mismatch_refused(void)
     const char *before = "time,value\n1,2\n";
     write_file(file, before);
     char *opts = path_option(file, "");
-    char *text = config_text("w1", opts);
-    tacho_host_t *h = NULL;
     tacho_error_t err;
-    CU_ASSERT_EQUAL_FATAL(tacho_host_open_string(text, &h, &err), 0);
-    CU_ASSERT_NOT_EQUAL(tacho_host_start(h, &err), 0);
+    expect_start_fails("csv", opts, &err);
+    free(opts);
     char want[4400];
     snprintf(want, sizeof want,
              "csv: %s has a different header; move it away or choose "
              "another path",
              file);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.text, want));
-    tacho_host_close(h);
     char *after = tacho_test_read_file(file, NULL);
     CU_ASSERT_STRING_EQUAL(after, before);
     free(after);
-    free(text);
-    free(opts);
 }
 
 static void test_csv_header_false(void)
@@ -742,7 +558,7 @@ static void check_repair(const char *name, const char *tail, size_t rows)
     char *text = tacho_test_read_file(file, NULL);
     CU_ASSERT_STRING_EQUAL(text, good != NULL ? good : "");
     free(text);
-    CU_ASSERT(logged("warning [sink:csv:csv]", file, "partial row", NULL));
+    CU_ASSERT(logged_all("warning [sink:csv:csv]", file, "partial row", NULL));
     record_known(h);
     tacho_host_close(h);
     table_t *t = malloc(sizeof *t);
@@ -787,7 +603,7 @@ static void test_csv_two_instances_side_by_side(void)
                  "header = false; }\n"
                  ");\n",
                  a, b) > 0);
-    tacho_host_t *h = start_host(text);
+    tacho_host_t *h = start_host_text(text);
     free(text);
     record_known(h);
     report(h, "a");
@@ -817,9 +633,7 @@ static void test_csv_fsync_option_accepted(void)
     tacho_host_t *h = start_csv(file, "  fsync = true;\n");
     record_known(h);
     report(h, "csv");
-    uint64_t errors = 1;
-    sink_done(h, "csv", &errors);
-    CU_ASSERT_EQUAL(errors, 0);
+    CU_ASSERT_EQUAL(sink_figure(h, "csv", tacho_sink_stats_errors), 0);
     tacho_host_close(h);
     table_t *t = malloc(sizeof *t);
     load_table(file, t);
@@ -857,18 +671,13 @@ static void test_csv_mode_applied_to_new_file(void)
 static void expect_start_error(const char *path, const char *want)
 {
     char *opts = path_option(path, "");
-    char *text = config_text("w1", opts);
-    tacho_host_t *h = NULL;
     tacho_error_t err;
-    CU_ASSERT_EQUAL_FATAL(tacho_host_open_string(text, &h, &err), 0);
-    CU_ASSERT_NOT_EQUAL(tacho_host_start(h, &err), 0);
+    expect_start_fails("csv", opts, &err);
+    free(opts);
     if (strstr(err.text, want) == NULL) {
         fprintf(stderr, "\nunexpected error: %s\n", err.text);
     }
     CU_ASSERT_PTR_NOT_NULL(strstr(err.text, want));
-    tacho_host_close(h);
-    free(text);
-    free(opts);
 }
 
 static void test_csv_missing_directory_named(void)
@@ -904,17 +713,14 @@ static void test_csv_format_failure_counted(void)
     tacho_host_t *h = start_csv(file, "");
     record_known(h);
     capture_reset();
-    atomic_store(&fail_off_main, true);
+    fail_every(true);
     CU_ASSERT_EQUAL(tacho_host_report_now(h), 0);
-    for (int i = 0; i < 2000 && sink_done(h, "csv", NULL) < 1; i++) {
-        sleep_ms(5);
-    }
-    atomic_store(&fail_off_main, false);
-    uint64_t errors = 0;
-    CU_ASSERT_EQUAL(sink_done(h, "csv", &errors), 1);
-    CU_ASSERT_EQUAL(errors, 1);
-    CU_ASSERT(logged("error [sink:csv:csv] cannot format the rows for", file,
-                     "Cannot allocate memory", NULL));
+    wait_figure(h, "csv", sink_handled, 1, 10000);
+    fail_every(false);
+    CU_ASSERT_EQUAL(sink_figure(h, "csv", sink_handled), 1);
+    CU_ASSERT_EQUAL(sink_figure(h, "csv", tacho_sink_stats_errors), 1);
+    CU_ASSERT(logged_all("error [sink:csv:csv] cannot format the rows for",
+                         file, "Cannot allocate memory", NULL));
     tacho_host_close(h);
     /* The header and the final snapshot only. */
     table_t *t = malloc(sizeof *t);
@@ -924,32 +730,16 @@ static void test_csv_format_failure_counted(void)
     free(t);
 }
 
-/* Opening must fail, naming "<string>:LINE:" and containing `want`. */
-static void expect_config_error(const char *options, int line, const char *want)
-{
-    char *text = config_text("w1", options);
-    tacho_host_t *h = NULL;
-    tacho_error_t err;
-    CU_ASSERT_NOT_EQUAL(tacho_host_open_string(text, &h, &err), 0);
-    CU_ASSERT_PTR_NULL(h);
-    char place[64];
-    snprintf(place, sizeof place, "<string>:%d:", line);
-    if (strstr(err.text, place) == NULL || strstr(err.text, want) == NULL) {
-        fprintf(stderr, "\nunexpected error: %s\n", err.text);
-    }
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.text, place));
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.text, want));
-    free(text);
-}
-
 static void test_csv_option_errors(void)
 {
-    expect_config_error("  path = \"\";\n", 4, "csv: path must not be empty");
-    expect_config_error("  path = \"/tmp/x.csv\";\n  mode = \"08\";\n", 5,
+    expect_config_error("csv", "  path = \"\";\n", 4,
+                        "csv: path must not be empty");
+    expect_config_error("csv", "  path = \"/tmp/x.csv\";\n  mode = \"08\";\n",
+                        5,
                         "csv: mode must be an octal file mode such as "
                         "\"0640\", not \"08\"");
     /* The core enforces the required key, naming it. */
-    expect_config_error("  fsync = true;\n", 2, "path");
+    expect_config_error("csv", "  fsync = true;\n", 2, "path");
 }
 
 /* ---- rotation
@@ -1001,12 +791,10 @@ static void test_csv_reopen_failure_keeps_old_file(void)
     write_file(file, "a,b\n");
     capture_reset();
     CU_ASSERT_EQUAL(tacho_host_reopen(h), 0);
-    for (int i = 0; i < 2000 && !logged("reopen failed", NULL); i++) {
-        sleep_ms(5);
-    }
-    CU_ASSERT(logged("error [sink:csv:csv] reopen failed: csv: ", file,
-                     "has a different header", "still writing to the old file",
-                     NULL));
+    wait_logged("reopen failed", 10);
+    CU_ASSERT(logged_all("error [sink:csv:csv] reopen failed: csv: ", file,
+                         "has a different header",
+                         "still writing to the old file", NULL));
     report(h, "csv");
     tacho_host_close(h);
     table_t *t = malloc(sizeof *t);
@@ -1064,11 +852,9 @@ static void test_csv_full_disk_leaves_no_partial_row(void)
     CU_ASSERT_EQUAL_FATAL(stat(file, &before), 0);
     capture_reset();
     report(h, "csv");
-    uint64_t errors = 0;
-    sink_done(h, "csv", &errors);
-    CU_ASSERT_EQUAL(errors, 1);
-    CU_ASSERT(logged("error [sink:csv:csv] cannot write to", file,
-                     "No space left on device", NULL));
+    CU_ASSERT_EQUAL(sink_figure(h, "csv", tacho_sink_stats_errors), 1);
+    CU_ASSERT(logged_all("error [sink:csv:csv] cannot write to", file,
+                         "No space left on device", NULL));
     CU_ASSERT_EQUAL_FATAL(stat(file, &after), 0);
     CU_ASSERT_EQUAL(after.st_size, before.st_size); /* cut back */
     CU_ASSERT_EQUAL(unlink(filler), 0);
@@ -1088,17 +874,7 @@ static void test_csv_full_disk_leaves_no_partial_row(void)
 
 static int suite_init(void)
 {
-    /* Before any other tacho call, as tacho_replace_allocator() asks. */
-    main_thread = pthread_self();
-    if (tacho_replace_allocator(test_malloc, test_realloc, test_calloc, free) !=
-        0) {
-        return 1;
-    }
-    unsetenv(TACHO_ENV_METRICS_INTERVAL);
-    tacho_log_set_handler(capture, NULL);
-    tacho_log_set_level(TACHO_LOG_DEBUG);
-    tmp = tacho_test_tmpdir("csv");
-    return 0;
+    return sink_suite_init("csv");
 }
 
 static int suite_cleanup(void)
@@ -1106,9 +882,7 @@ static int suite_cleanup(void)
     if (mounted[0] != '\0') {
         umount2(mounted, MNT_DETACH);
     }
-    tacho_test_rmtree(tmp);
-    free(tmp);
-    return 0;
+    return sink_suite_cleanup();
 }
 
 int main(void)

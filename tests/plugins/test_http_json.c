@@ -6,7 +6,6 @@
  * fails first.
  */
 #include <json-c/json.h>
-#include <stdatomic.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,55 +16,9 @@
 #define SCHEMA_LEGACY                                                          \
     TACHO_TEST_SOURCE_DIR "/docs/schema/tacho-legacy-metrics.json"
 
-/* ---- allocations that fail on demand ------------------------------------ */
-
-/* When armed with n > 0, the n-th tacho allocation made off the main thread
- * fails: the request handler and the sink thread run off it. */
-static atomic_int fail_countdown;
-static pthread_t main_thread;
-
-static bool should_fail(void)
-{
-    return !pthread_equal(pthread_self(), main_thread) &&
-           atomic_load(&fail_countdown) > 0 &&
-           atomic_fetch_sub(&fail_countdown, 1) == 1;
-}
-
-static void *test_malloc(size_t n)
-{
-    return should_fail() ? NULL : malloc(n);
-}
-
-static void *test_realloc(void *p, size_t n)
-{
-    return should_fail() ? NULL : realloc(p, n);
-}
-
-static void *test_calloc(size_t n, size_t size)
-{
-    return should_fail() ? NULL : calloc(n, size);
-}
-
-/* alpha: 10 ms ok, 20 ms ok, 30 ms failed; beta: 5 ms ok. */
-static void record_known(tacho_host_t *h)
-{
-    tacho_collector_t *c = tacho_host_collector(h);
-    CU_ASSERT_EQUAL(tacho_record(c, "alpha", 10 * MS, true), 0);
-    CU_ASSERT_EQUAL(tacho_record(c, "alpha", 20 * MS, true), 0);
-    CU_ASSERT_EQUAL(tacho_record(c, "alpha", 30 * MS, false), 0);
-    CU_ASSERT_EQUAL(tacho_record(c, "beta", 5 * MS, true), 0);
-}
-
 static tacho_host_t *start_json(const char *options, char *base, size_t size)
 {
-    char *opts = NULL;
-    CU_ASSERT_FATAL(
-        asprintf(&opts, "  listen = \"127.0.0.1:0\";\n%s", options) > 0);
-    base[0] = '\0';
-    tacho_host_t *h = start_host("http_json", opts, base, size);
-    free(opts);
-    CU_ASSERT_FATAL(base[0] != '\0');
-    return h;
+    return start_listening("http_json", "127.0.0.1:0", options, base, size);
 }
 
 /* Fetches base+path, expecting 200 and `type`; returns the body. */
@@ -413,12 +366,12 @@ static void http_json_dashboard_out_of_memory(void)
     snprintf(url, sizeof url, "%s/dashboard.js", base);
     int failures = 0;
     for (int n = 1; n < 100; n++) {
-        atomic_store(&fail_countdown, n);
+        fail_nth(n);
         http_opts_t gz = {.encoding = "gzip"};
         http_reply_t r;
         http_do(url, &gz, &r);
-        bool hit = atomic_load(&fail_countdown) <= 0;
-        atomic_store(&fail_countdown, 0);
+        bool hit = fail_nth_hit();
+        fail_nth(0);
         if (r.status == 500) {
             failures++;
             CU_ASSERT_STRING_EQUAL(r.body, "out of memory\n");
@@ -439,21 +392,6 @@ static void http_json_dashboard_out_of_memory(void)
 
 /* ---- push --------------------------------------------------------------- */
 
-static uint64_t retries(const tacho_sink_stats_t *ss)
-{
-    return tacho_sink_stats_retries(ss);
-}
-
-static uint64_t writes(const tacho_sink_stats_t *ss)
-{
-    return tacho_sink_stats_writes(ss);
-}
-
-static uint64_t errors(const tacho_sink_stats_t *ss)
-{
-    return tacho_sink_stats_errors(ss);
-}
-
 /* The receiver answers 500, then 200: the dispatcher retries, the second
  * attempt delivers, and the body is the schema-1 document of the runs. */
 static void http_json_push_retries_then_delivers(void)
@@ -461,15 +399,12 @@ static void http_json_push_retries_then_delivers(void)
     receiver_t rc;
     const unsigned statuses[] = {500, 200};
     receiver_start(&rc, statuses, 2);
-    char opts[512];
-    snprintf(opts, sizeof opts, "  listen = \"\";\n  push_url = \"%s/in\";\n",
-             rc.url);
-    tacho_host_t *h = start_host("http_json", opts, NULL, 0);
+    tacho_host_t *h = start_pusher("http_json", &rc, "/in", "");
     record_known(h);
     CU_ASSERT_EQUAL(tacho_host_report_now(h), 0);
-    CU_ASSERT(wait_figure(h, "http_json", writes, 1, 20000));
-    CU_ASSERT_EQUAL(sink_figure(h, "http_json", retries), 1);
-    CU_ASSERT_EQUAL(sink_figure(h, "http_json", errors), 0);
+    CU_ASSERT(wait_figure(h, "http_json", tacho_sink_stats_writes, 1, 20000));
+    CU_ASSERT_EQUAL(sink_figure(h, "http_json", tacho_sink_stats_retries), 1);
+    CU_ASSERT_EQUAL(sink_figure(h, "http_json", tacho_sink_stats_errors), 0);
     CU_ASSERT_EQUAL(receiver_requests(&rc), 2);
     CU_ASSERT_STRING_EQUAL(rc.method, "POST");
     CU_ASSERT_STRING_EQUAL(rc.path, "/in");
@@ -490,13 +425,10 @@ static void http_json_push_4xx_is_error(void)
     receiver_t rc;
     const unsigned statuses[] = {422};
     receiver_start(&rc, statuses, 1);
-    char opts[512];
-    snprintf(opts, sizeof opts, "  listen = \"\";\n  push_url = \"%s\";\n",
-             rc.url);
-    tacho_host_t *h = start_host("http_json", opts, NULL, 0);
+    tacho_host_t *h = start_pusher("http_json", &rc, "", "");
     CU_ASSERT_EQUAL(tacho_host_report_now(h), 0);
-    CU_ASSERT(wait_figure(h, "http_json", errors, 1, 10000));
-    CU_ASSERT_EQUAL(sink_figure(h, "http_json", retries), 0);
+    CU_ASSERT(wait_figure(h, "http_json", tacho_sink_stats_errors, 1, 10000));
+    CU_ASSERT_EQUAL(sink_figure(h, "http_json", tacho_sink_stats_retries), 0);
     CU_ASSERT_EQUAL(receiver_requests(&rc), 1);
     CU_ASSERT(logged("answered HTTP 422"));
     tacho_host_close(h);
@@ -509,26 +441,18 @@ static void http_json_push_unreachable_is_retry(void)
     receiver_t rc;
     const unsigned statuses[] = {200};
     receiver_start(&rc, statuses, 1);
-    char url[64];
-    snprintf(url, sizeof url, "%s", rc.url);
-    receiver_stop(&rc); /* the port is now closed */
-    char opts[512];
-    snprintf(opts, sizeof opts,
-             "  listen = \"\";\n  push_url = \"%s\";\n  push_timeout = 2;\n",
-             url);
-    tacho_host_t *h = start_host("http_json", opts, NULL, 0);
+    receiver_stop(&rc); /* the port is now closed; rc.url stays */
+    tacho_host_t *h =
+        start_pusher("http_json", &rc, "", "  push_timeout = 2;\n");
     CU_ASSERT_EQUAL(tacho_host_report_now(h), 0);
-    CU_ASSERT(wait_figure(h, "http_json", retries, 1, 10000));
+    CU_ASSERT(wait_figure(h, "http_json", tacho_sink_stats_retries, 1, 10000));
     CU_ASSERT(logged("push failed: http://127.0.0.1:"));
     tacho_host_close(h);
 }
 
 static void http_json_rejects_bad_options(void)
 {
-    static const struct {
-        const char *options;
-        const char *message;
-    } cases[] = {
+    static const bad_case_t cases[] = {
         {"  push_url = \"file:///etc/passwd\";\n",
          "<string>:4: push_url 'file:///etc/passwd' is not an http:// or "
          "https:// URL"},
@@ -538,18 +462,7 @@ static void http_json_rejects_bad_options(void)
         {"  push_url = \"http://x\";\n  push_timeout = 7200;\n",
          "push_timeout must be more than 0 and at most 3600 seconds, not 7200"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        tacho_host_t *h = NULL;
-        tacho_error_t err;
-        CU_ASSERT_NOT_EQUAL(open_host("http_json", cases[i].options, &h, &err),
-                            0);
-        CU_ASSERT_PTR_NULL(h);
-        if (strstr(err.text, cases[i].message) == NULL) {
-            fprintf(stderr, "\nwanted \"%s\"\n   got \"%s\"\n",
-                    cases[i].message, err.text);
-        }
-        CU_ASSERT_PTR_NOT_NULL(strstr(err.text, cases[i].message));
-    }
+    expect_refused("http_json", cases, sizeof cases / sizeof cases[0]);
 }
 
 /* Each allocation of a /metrics.json request fails in turn: a 500 with
@@ -563,11 +476,11 @@ static void http_json_out_of_memory(void)
         record_known(h);
         char url[300];
         snprintf(url, sizeof url, "%s/metrics.json", base);
-        atomic_store(&fail_countdown, n);
+        fail_nth(n);
         http_reply_t r;
         http_get(url, &r);
-        bool hit = atomic_load(&fail_countdown) <= 0;
-        atomic_store(&fail_countdown, 0);
+        bool hit = fail_nth_hit();
+        fail_nth(0);
         if (r.status == 500) {
             failures++;
             CU_ASSERT(strcmp(r.body, "out of memory\n") == 0 ||
@@ -599,14 +512,11 @@ static void http_json_push_out_of_memory(void)
     receiver_t rc;
     const unsigned statuses[] = {200};
     receiver_start(&rc, statuses, 1);
-    char opts[512];
-    snprintf(opts, sizeof opts, "  listen = \"\";\n  push_url = \"%s\";\n",
-             rc.url);
-    tacho_host_t *h = start_host("http_json", opts, NULL, 0);
-    atomic_store(&fail_countdown, 1);
+    tacho_host_t *h = start_pusher("http_json", &rc, "", "");
+    fail_nth(1);
     CU_ASSERT_EQUAL(tacho_host_report_now(h), 0);
-    CU_ASSERT(wait_figure(h, "http_json", errors, 1, 10000));
-    atomic_store(&fail_countdown, 0);
+    CU_ASSERT(wait_figure(h, "http_json", tacho_sink_stats_errors, 1, 10000));
+    fail_nth(0);
     CU_ASSERT(logged("push: out of memory"));
     CU_ASSERT_EQUAL(receiver_requests(&rc), 0);
     tacho_host_close(h);
@@ -637,9 +547,7 @@ int main(void)
         {NULL, NULL},
     };
     /* Before any other tacho call, as tacho_replace_allocator() asks. */
-    main_thread = pthread_self();
-    if (tacho_replace_allocator(test_malloc, test_realloc, test_calloc, free) !=
-        0) {
+    if (failing_allocator_install() != 0) {
         return 1;
     }
     return tacho_test_run("http_json", capture_init, capture_cleanup, cases);

@@ -16,8 +16,6 @@
 
 #include "http_test.h"
 
-static char *tmp; /* this suite's directory */
-
 static int suite_init(void)
 {
     tmp = tacho_test_tmpdir("http_server");
@@ -26,8 +24,7 @@ static int suite_init(void)
 
 static int suite_cleanup(void)
 {
-    tacho_test_rmtree(tmp);
-    free(tmp);
+    sink_suite_cleanup();
     return capture_cleanup();
 }
 
@@ -43,20 +40,6 @@ static const char *write_file(const char *name, const char *text)
     fputs(text, f);
     fclose(f);
     return p;
-}
-
-/* Starts a prometheus sink with `options` after listen = "<listen>". */
-static tacho_host_t *start_on(const char *listen, const char *options,
-                              char *base, size_t size)
-{
-    char *opts = NULL;
-    CU_ASSERT_FATAL(asprintf(&opts, "  listen = \"%s\";\n%s", listen, options) >
-                    0);
-    base[0] = '\0';
-    tacho_host_t *h = start_host("prometheus", opts, base, size);
-    free(opts);
-    CU_ASSERT_FATAL(base[0] != '\0');
-    return h;
 }
 
 static long status_of(const char *url, const char *headers)
@@ -130,27 +113,6 @@ static bool refused(const char *answer)
 
 /* ---- configuration errors ----------------------------------------------- */
 
-typedef struct bad_case {
-    const char *options;
-    const char *message;
-} bad_case_t;
-
-static void expect_refused(const bad_case_t *cases, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        tacho_host_t *h = NULL;
-        tacho_error_t err;
-        int rc = open_host("prometheus", cases[i].options, &h, &err);
-        CU_ASSERT_NOT_EQUAL(rc, 0);
-        CU_ASSERT_PTR_NULL(h);
-        if (strstr(err.text, cases[i].message) == NULL) {
-            fprintf(stderr, "\nwanted \"%s\"\n   got \"%s\"\n",
-                    cases[i].message, err.text);
-        }
-        CU_ASSERT_PTR_NOT_NULL(strstr(err.text, cases[i].message));
-    }
-}
-
 #define LONG_HOST_16 "aaaaaaaaaaaaaaaa"
 #define LONG_HOST_64 LONG_HOST_16 LONG_HOST_16 LONG_HOST_16 LONG_HOST_16
 #define LONG_HOST LONG_HOST_64 LONG_HOST_64 LONG_HOST_64 LONG_HOST_64
@@ -180,7 +142,7 @@ static void http_server_rejects_bad_listen(void)
          "<string>:4: listen 'no-such-host.invalid:9464': cannot resolve host "
          "'no-such-host.invalid'"},
     };
-    expect_refused(cases, sizeof cases / sizeof cases[0]);
+    expect_refused("prometheus", cases, sizeof cases / sizeof cases[0]);
 }
 
 static void http_server_rejects_bad_limits(void)
@@ -192,7 +154,7 @@ static void http_server_rejects_bad_limits(void)
          "<string>:4: max_connections_per_ip must be 1..10000, not 20000"},
         {"  timeout = 0;\n", "<string>:4: timeout must be 1..3600, not 0"},
     };
-    expect_refused(cases, sizeof cases / sizeof cases[0]);
+    expect_refused("prometheus", cases, sizeof cases / sizeof cases[0]);
 }
 
 static void http_server_rejects_bad_secret_files(void)
@@ -225,7 +187,7 @@ static void http_server_rejects_bad_secret_files(void)
                   "together"},
         {opts[5], "<string>:5: tls_key_file '"},
     };
-    expect_refused(cases, sizeof cases / sizeof cases[0]);
+    expect_refused("prometheus", cases, sizeof cases / sizeof cases[0]);
 }
 
 /* ---- binding ------------------------------------------------------------ */
@@ -279,14 +241,15 @@ static void http_server_address_not_here(void)
 static void http_server_rebinds_after_close(void)
 {
     char base[256];
-    tacho_host_t *h = start_on("127.0.0.1:0", "", base, sizeof base);
+    tacho_host_t *h =
+        start_listening("prometheus", "127.0.0.1:0", "", base, sizeof base);
     char url[300];
     snprintf(url, sizeof url, "%s/metrics", base);
     CU_ASSERT_EQUAL(status_of(url, NULL), 200);
     tacho_host_close(h);
     char listen[64];
     snprintf(listen, sizeof listen, "127.0.0.1:%u", port_of(base));
-    h = start_on(listen, "", base, sizeof base);
+    h = start_listening("prometheus", listen, "", base, sizeof base);
     CU_ASSERT_EQUAL(status_of(url, NULL), 200);
     tacho_host_close(h);
 }
@@ -294,13 +257,14 @@ static void http_server_rebinds_after_close(void)
 static void http_server_ipv6_and_names(void)
 {
     char base[256];
-    tacho_host_t *h = start_on("[::1]:0", "", base, sizeof base);
+    tacho_host_t *h =
+        start_listening("prometheus", "[::1]:0", "", base, sizeof base);
     CU_ASSERT(strncmp(base, "http://[::1]:", 13) == 0);
     char url[300];
     snprintf(url, sizeof url, "%s/metrics", base);
     CU_ASSERT_EQUAL(status_of(url, NULL), 200);
     tacho_host_close(h);
-    h = start_on("localhost:0", "", base, sizeof base);
+    h = start_listening("prometheus", "localhost:0", "", base, sizeof base);
     snprintf(url, sizeof url, "%s/metrics", base);
     CU_ASSERT_EQUAL(status_of(url, NULL), 200);
     CU_ASSERT(!logged("serving on every network address"));
@@ -311,7 +275,8 @@ static void http_server_ipv6_and_names(void)
 static void http_server_every_address_warns(void)
 {
     char base[256];
-    tacho_host_t *h = start_on(":0", "", base, sizeof base);
+    tacho_host_t *h =
+        start_listening("prometheus", ":0", "", base, sizeof base);
     CU_ASSERT(logged("warning [sink:prometheus:prometheus] listen :0: serving "
                      "on every network address"));
     CU_ASSERT(logged("(and no credential is required)"));
@@ -333,7 +298,8 @@ static void http_server_bearer_and_basic_auth(void)
              write_file("token", "t0ken-value\n"),
              write_file("basic", "scraper:pa:ss\n"));
     char base[256];
-    tacho_host_t *h = start_on("127.0.0.1:0", opts, base, sizeof base);
+    tacho_host_t *h =
+        start_listening("prometheus", "127.0.0.1:0", opts, base, sizeof base);
     char url[300];
     snprintf(url, sizeof url, "%s/metrics", base);
     http_reply_t r;
@@ -384,7 +350,8 @@ static void http_server_tls(void)
              "  tls_cert_file = \"%s\";\n  tls_key_file = \"%s\";\n", cert,
              key);
     char base[256];
-    tacho_host_t *h = start_on("127.0.0.1:0", opts, base, sizeof base);
+    tacho_host_t *h =
+        start_listening("prometheus", "127.0.0.1:0", opts, base, sizeof base);
     CU_ASSERT(strncmp(base, "https://127.0.0.1:", 18) == 0);
     char url[300];
     snprintf(url, sizeof url, "%s/metrics", base);
@@ -441,7 +408,8 @@ static bool gzipped(const char *url, const char *accept_encoding)
 static void http_server_negotiates_gzip(void)
 {
     char base[256];
-    tacho_host_t *h = start_on("127.0.0.1:0", "", base, sizeof base);
+    tacho_host_t *h =
+        start_listening("prometheus", "127.0.0.1:0", "", base, sizeof base);
     char url[300];
     snprintf(url, sizeof url, "%s/metrics", base);
     CU_ASSERT(gzipped(url, "gzip"));
@@ -459,20 +427,14 @@ static void http_server_negotiates_gzip(void)
 
 #define FLOOD 320
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* 320 idle connections from one client address (127.0.0.2): the per-IP
  * limit keeps all but 16 of them out, so a scraper elsewhere (127.0.0.1)
  * still gets its answer within a second. */
 static void http_server_idle_flood_keeps_scrapes(void)
 {
     char base[256];
-    tacho_host_t *h = start_on("127.0.0.1:0", "", base, sizeof base);
+    tacho_host_t *h =
+        start_listening("prometheus", "127.0.0.1:0", "", base, sizeof base);
     int fds[FLOOD];
     size_t open_fds = 0;
     for (size_t i = 0; i < FLOOD; i++) {
@@ -505,10 +467,10 @@ static void http_server_idle_flood_keeps_scrapes(void)
 static void http_server_idle_clients_time_out(void)
 {
     char base[256];
-    tacho_host_t *h = start_on("127.0.0.1:0",
-                               "  max_connections_per_ip = 4;\n"
-                               "  timeout = 1;\n",
-                               base, sizeof base);
+    tacho_host_t *h = start_listening("prometheus", "127.0.0.1:0",
+                                      "  max_connections_per_ip = 4;\n"
+                                      "  timeout = 1;\n",
+                                      base, sizeof base);
     int fds[4];
     for (size_t i = 0; i < 4; i++) {
         fds[i] = tcp_connect("127.0.0.1", port_of(base));
@@ -532,7 +494,8 @@ static void http_server_idle_clients_time_out(void)
 static void http_server_rejects_oversized_requests(void)
 {
     char base[256];
-    tacho_host_t *h = start_on("127.0.0.1:0", "", base, sizeof base);
+    tacho_host_t *h =
+        start_listening("prometheus", "127.0.0.1:0", "", base, sizeof base);
     char *url = malloc(4000);
     int n = snprintf(url, 4000, "%s/", base);
     memset(url + n, 'a', 3000);
@@ -561,7 +524,8 @@ static void http_server_rejects_oversized_requests(void)
 static void http_server_survives_garbage(void)
 {
     char base[256];
-    tacho_host_t *h = start_on("127.0.0.1:0", "", base, sizeof base);
+    tacho_host_t *h =
+        start_listening("prometheus", "127.0.0.1:0", "", base, sizeof base);
     static const char *const garbage[] = {
         "GARBAGE\r\n\r\n",
         "GET\r\n\r\n",

@@ -5,210 +5,16 @@
  */
 #include <fcntl.h>
 #include <json-c/json.h>
-#include <pthread.h>
-#include <stdarg.h>
-#include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <tacho/tacho.h>
-
-#include "tacho_test.h"
-
-#define MS 1000000ull /* nanoseconds */
-
-/* ---- log messages, captured ---------------------------------------------- */
-
-#define CAPTURE_MAX 64
-static pthread_mutex_t capture_lock = PTHREAD_MUTEX_INITIALIZER;
-static char captured[CAPTURE_MAX][1200];
-static size_t captured_count;
-
-static void capture(void *arg, tacho_log_level_t level, const char *origin,
-                    const char *message)
-{
-    (void)arg;
-    pthread_mutex_lock(&capture_lock);
-    snprintf(captured[captured_count % CAPTURE_MAX], sizeof captured[0],
-             "%s [%s] %s", tacho_log_level_name(level), origin, message);
-    captured_count++;
-    pthread_mutex_unlock(&capture_lock);
-}
-
-/* True when a captured message contains every one of the NULL-ended
- * strings given. */
-static bool logged(const char *first, ...)
-{
-    bool found = false;
-    pthread_mutex_lock(&capture_lock);
-    size_t n = captured_count < CAPTURE_MAX ? captured_count : CAPTURE_MAX;
-    for (size_t i = 0; i < n && !found; i++) {
-        va_list ap;
-        va_start(ap, first);
-        found = true;
-        for (const char *s = first; s != NULL; s = va_arg(ap, const char *)) {
-            found = found && strstr(captured[i], s) != NULL;
-        }
-        va_end(ap);
-    }
-    pthread_mutex_unlock(&capture_lock);
-    return found;
-}
-
-static void capture_reset(void)
-{
-    pthread_mutex_lock(&capture_lock);
-    captured_count = 0;
-    pthread_mutex_unlock(&capture_lock);
-}
-
-/* ---- allocations that fail on demand ----------------------------------------
- */
-
-/* While armed, every tacho allocation made off the main thread fails: the
- * host takes snapshots on the calling (main) thread, so this hits the
- * sink's own allocations inside write(). */
-static atomic_bool fail_off_main;
-static pthread_t main_thread;
-
-static bool should_fail(void)
-{
-    return atomic_load(&fail_off_main) &&
-           !pthread_equal(pthread_self(), main_thread);
-}
-
-static void *test_malloc(size_t n)
-{
-    return should_fail() ? NULL : malloc(n);
-}
-
-static void *test_realloc(void *p, size_t n)
-{
-    return should_fail() ? NULL : realloc(p, n);
-}
-
-static void *test_calloc(size_t n, size_t size)
-{
-    return should_fail() ? NULL : calloc(n, size);
-}
-
-/* ---- hosts -----------------------------------------------------------------
- */
-
-static char *tmp;              /* this test's directory */
-static char path_buf[4][4200]; /* paths under it */
-
-static const char *tmp_path(int slot, const char *name)
-{
-    snprintf(path_buf[slot], sizeof path_buf[slot], "%s/%s", tmp, name);
-    return path_buf[slot];
-}
-
-/* The sinks group goes on line 2 and each option on its own line after it,
- * so messages can be checked for the exact place. */
-static char *config_text(const char *options)
-{
-    char *text = NULL;
-    int n = asprintf(&text,
-                     "tacho: { worker = \"w1\"; interval = 3600; };\n"
-                     "sinks = ( {\n"
-                     "  plugin = \"log\";\n"
-                     "%s"
-                     "} );\n",
-                     options);
-    CU_ASSERT_FATAL(n > 0);
-    return text;
-}
-
-/* Opens a host on `text`; returns its code, and the host in `*out`. */
-static int open_host(const char *text, tacho_host_t **out, tacho_error_t *err)
-{
-    tacho_error_clear(err);
-    *out = NULL;
-    return tacho_host_open_string(text, out, err);
-}
-
-static tacho_host_t *start_host(const char *text)
-{
-    tacho_error_t err;
-    tacho_host_t *h = NULL;
-    int rc = open_host(text, &h, &err);
-    if (rc != 0) {
-        fprintf(stderr, "\nopen: %s\n", err.text);
-    }
-    CU_ASSERT_EQUAL_FATAL(rc, 0);
-    rc = tacho_host_start(h, &err);
-    if (rc != 0) {
-        fprintf(stderr, "\nstart: %s\n", err.text);
-    }
-    CU_ASSERT_EQUAL_FATAL(rc, 0);
-    return h;
-}
+#include "sink_test.h"
 
 static tacho_host_t *start_log(const char *options)
 {
-    char *text = config_text(options);
-    tacho_host_t *h = start_host(text);
-    free(text);
-    return h;
-}
-
-/* Writes + errors of the sink instance `name` in a fresh host snapshot. */
-static uint64_t sink_done(tacho_host_t *h, const char *name, uint64_t *errors)
-{
-    tacho_snapshot_t *s = NULL;
-    CU_ASSERT_EQUAL_FATAL(tacho_host_snapshot(h, &s), 0);
-    uint64_t done = 0;
-    for (size_t i = 0; i < tacho_snapshot_sink_count(s); i++) {
-        const tacho_sink_stats_t *ss = tacho_snapshot_sink(s, i);
-        if (strcmp(tacho_sink_stats_name(ss), name) == 0) {
-            done = tacho_sink_stats_writes(ss) + tacho_sink_stats_errors(ss);
-            if (errors != NULL) {
-                *errors = tacho_sink_stats_errors(ss);
-            }
-        }
-    }
-    tacho_snapshot_free(s);
-    return done;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* Waits (up to 10 s) until the sink has finished `n` writes. */
-static void wait_done(tacho_host_t *h, const char *name, uint64_t n)
-{
-    for (int i = 0; i < 2000 && sink_done(h, name, NULL) < n; i++) {
-        sleep_ms(5);
-    }
-    CU_ASSERT_FATAL(sink_done(h, name, NULL) >= n);
-}
-
-/* Delivers one snapshot now and waits until the sink has handled it. */
-static void report(tacho_host_t *h, const char *name)
-{
-    uint64_t before = sink_done(h, name, NULL);
-    CU_ASSERT_EQUAL_FATAL(tacho_host_report_now(h), 0);
-    wait_done(h, name, before + 1);
-}
-
-/* 4 runs: alpha 10 ms ok, 20 ms ok, 30 ms failed; beta 5 ms ok. */
-static void record_known(tacho_host_t *h)
-{
-    tacho_collector_t *c = tacho_host_collector(h);
-    CU_ASSERT_EQUAL(tacho_record(c, "alpha", 10 * MS, true), 0);
-    CU_ASSERT_EQUAL(tacho_record(c, "alpha", 20 * MS, true), 0);
-    CU_ASSERT_EQUAL(tacho_record(c, "alpha", 30 * MS, false), 0);
-    CU_ASSERT_EQUAL(tacho_record(c, "beta", 5 * MS, true), 0);
+    return start_sink("log", options);
 }
 
 /* ---- reading back ----------------------------------------------------------
@@ -704,12 +510,10 @@ static void test_log_reopen_failure_keeps_old_file(void)
     CU_ASSERT_EQUAL_FATAL(rmdir(dir), 0);
     capture_reset();
     CU_ASSERT_EQUAL(tacho_host_reopen(h), 0);
-    for (int i = 0; i < 2000 && !logged("cannot reopen", NULL); i++) {
-        sleep_ms(5);
-    }
-    CU_ASSERT(logged("error [sink:log:log] cannot reopen", file,
-                     "No such file or directory",
-                     "still writing to the old file", NULL));
+    wait_logged("cannot reopen", 10);
+    CU_ASSERT(logged_all("error [sink:log:log] cannot reopen", file,
+                         "No such file or directory",
+                         "still writing to the old file", NULL));
     tacho_record(tacho_host_collector(h), "alpha", 10 * MS, true);
     tacho_host_close(h);
     lines_t l;
@@ -756,16 +560,11 @@ static void test_log_open_failure_names_path(void)
     const char *file = tmp_path(0, "missing/dir/app.log");
     snprintf(opts, sizeof opts, "  target = \"file\";\n  path = \"%s\";\n",
              file);
-    char *text = config_text(opts);
-    tacho_host_t *h = NULL;
     tacho_error_t err;
-    CU_ASSERT_EQUAL_FATAL(open_host(text, &h, &err), 0);
-    CU_ASSERT_NOT_EQUAL(tacho_host_start(h, &err), 0);
+    expect_start_fails("log", opts, &err);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.text, "log: cannot open"));
     CU_ASSERT_PTR_NOT_NULL(strstr(err.text, file));
     CU_ASSERT_PTR_NOT_NULL(strstr(err.text, "No such file or directory"));
-    tacho_host_close(h);
-    free(text);
 }
 
 static void test_log_write_error_counted(void)
@@ -776,12 +575,10 @@ static void test_log_write_error_counted(void)
     record_known(h);
     CU_ASSERT_EQUAL(tacho_host_report_now(h), 0);
     wait_done(h, "log", 1);
-    uint64_t errors = 0;
-    sink_done(h, "log", &errors);
-    CU_ASSERT_EQUAL(errors, 1);
-    CU_ASSERT(logged("error [sink:log:log] cannot write to /dev/full: "
-                     "No space left on device",
-                     NULL));
+    CU_ASSERT_EQUAL(sink_figure(h, "log", tacho_sink_stats_errors), 1);
+    CU_ASSERT(logged_all("error [sink:log:log] cannot write to /dev/full: "
+                         "No space left on device",
+                         NULL));
     tacho_snapshot_t *s = NULL;
     CU_ASSERT_EQUAL_FATAL(tacho_host_snapshot(h, &s), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(
@@ -799,16 +596,14 @@ static void test_log_render_failure_counted(void)
     tacho_host_t *h = start_log(opts);
     record_known(h);
     capture_reset();
-    atomic_store(&fail_off_main, true);
+    fail_every(true);
     CU_ASSERT_EQUAL(tacho_host_report_now(h), 0);
     wait_done(h, "log", 1);
-    atomic_store(&fail_off_main, false);
-    uint64_t errors = 0;
-    sink_done(h, "log", &errors);
-    CU_ASSERT_EQUAL(errors, 1);
-    CU_ASSERT(logged("error [sink:log:log] cannot render the snapshot: "
-                     "out of memory",
-                     NULL));
+    fail_every(false);
+    CU_ASSERT_EQUAL(sink_figure(h, "log", tacho_sink_stats_errors), 1);
+    CU_ASSERT(logged_all("error [sink:log:log] cannot render the snapshot: "
+                         "out of memory",
+                         NULL));
     tacho_host_close(h);
     /* Only the final snapshot's line: nothing of the failed one. */
     lines_t l;
@@ -833,7 +628,7 @@ static void test_log_lines_never_interleave(void)
                      ");\n",
                      file, file);
     CU_ASSERT_FATAL(n > 0);
-    tacho_host_t *h = start_host(text);
+    tacho_host_t *h = start_host_text(text);
     free(text);
     tacho_collector_t *c = tacho_host_collector(h);
     for (int i = 0; i < 60; i++) {
@@ -860,28 +655,10 @@ static void test_log_lines_never_interleave(void)
 /* ---- option errors
  * ----------------------------------------------------------- */
 
-/* Opening must fail, naming "<string>:LINE:" and containing `want`. */
-static void expect_config_error(const char *options, int line, const char *want)
-{
-    char *text = config_text(options);
-    tacho_host_t *h = NULL;
-    tacho_error_t err;
-    CU_ASSERT_NOT_EQUAL(open_host(text, &h, &err), 0);
-    CU_ASSERT_PTR_NULL(h);
-    char place[64];
-    snprintf(place, sizeof place, "<string>:%d:", line);
-    if (strstr(err.text, place) == NULL || strstr(err.text, want) == NULL) {
-        fprintf(stderr, "\nunexpected error: %s\n", err.text);
-    }
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.text, place));
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.text, want));
-    tacho_host_close(h);
-    free(text);
-}
-
 static void test_log_bad_target_lists_valid_values(void)
 {
-    expect_config_error("  format = \"json\";\n  target = \"stdrr\";\n", 5,
+    expect_config_error("log", "  format = \"json\";\n  target = \"stdrr\";\n",
+                        5,
                         "log: target must be one of \"stderr\", \"stdout\", "
                         "\"file\" or \"syslog\", not \"stdrr\"");
 }
@@ -889,20 +666,21 @@ static void test_log_bad_target_lists_valid_values(void)
 static void test_log_file_target_needs_path(void)
 {
     /* No path line to point at: the sink group's own line. */
-    expect_config_error("  target = \"file\";\n", 2,
+    expect_config_error("log", "  target = \"file\";\n", 2,
                         "log: target = \"file\" needs a path");
 }
 
 static void test_log_path_needs_file_target(void)
 {
-    expect_config_error("  path = \"/tmp/x.log\";\n", 4,
+    expect_config_error("log", "  path = \"/tmp/x.log\";\n", 4,
                         "log: path is only used with target = \"file\" "
                         "(target is \"stderr\")");
 }
 
 static void test_log_syslog_options_need_syslog_target(void)
 {
-    expect_config_error("  target = \"stdout\";\n"
+    expect_config_error("log",
+                        "  target = \"stdout\";\n"
                         "  syslog_ident = \"x\";\n",
                         5,
                         "log: syslog_ident is only used with target = "
@@ -911,31 +689,34 @@ static void test_log_syslog_options_need_syslog_target(void)
 
 static void test_log_empty_path_refused(void)
 {
-    expect_config_error("  target = \"file\";\n  path = \"\";\n", 5,
+    expect_config_error("log", "  target = \"file\";\n  path = \"\";\n", 5,
                         "log: path must not be empty");
 }
 
 static void test_log_bad_format_refused(void)
 {
-    expect_config_error("  format = \"xml\";\n", 4,
+    expect_config_error("log", "  format = \"xml\";\n", 4,
                         "log: format must be \"text\" or \"json\", not "
                         "\"xml\"");
 }
 
 static void test_log_bad_mode_refused(void)
 {
-    expect_config_error("  target = \"file\";\n  path = \"/tmp/m.log\";\n"
+    expect_config_error("log",
+                        "  target = \"file\";\n  path = \"/tmp/m.log\";\n"
                         "  mode = \"0986\";\n",
                         6,
                         "log: mode must be an octal file mode such as "
                         "\"0640\", not \"0986\"");
-    expect_config_error("  mode = \"rw-r-----\";\n", 4, "not \"rw-r-----\"");
-    expect_config_error("  mode = \"17777\";\n", 4, "not \"17777\"");
+    expect_config_error("log", "  mode = \"rw-r-----\";\n", 4,
+                        "not \"rw-r-----\"");
+    expect_config_error("log", "  mode = \"17777\";\n", 4, "not \"17777\"");
 }
 
 static void test_log_bad_facility_refused(void)
 {
-    expect_config_error("  target = \"syslog\";\n"
+    expect_config_error("log",
+                        "  target = \"syslog\";\n"
                         "  syslog_facility = \"kern\";\n",
                         5,
                         "log: syslog_facility must be one of \"user\", "
@@ -946,7 +727,7 @@ static void test_log_bad_facility_refused(void)
 static void test_log_unknown_key_refused(void)
 {
     /* The core checks keys against the sink's table, which it lists. */
-    expect_config_error("  paht = \"/tmp/x.log\";\n", 4, "target");
+    expect_config_error("log", "  paht = \"/tmp/x.log\";\n", 4, "target");
 }
 
 /* ---- suite -----------------------------------------------------------------
@@ -954,24 +735,7 @@ static void test_log_unknown_key_refused(void)
 
 static int suite_init(void)
 {
-    /* Before any other tacho call, as tacho_replace_allocator() asks. */
-    main_thread = pthread_self();
-    if (tacho_replace_allocator(test_malloc, test_realloc, test_calloc, free) !=
-        0) {
-        return 1;
-    }
-    unsetenv(TACHO_ENV_METRICS_INTERVAL);
-    tacho_log_set_handler(capture, NULL);
-    tacho_log_set_level(TACHO_LOG_DEBUG);
-    tmp = tacho_test_tmpdir("log");
-    return 0;
-}
-
-static int suite_cleanup(void)
-{
-    tacho_test_rmtree(tmp);
-    free(tmp);
-    return 0;
+    return sink_suite_init("log");
 }
 
 int main(void)
@@ -1006,5 +770,5 @@ int main(void)
         {"log_unknown_key_refused", test_log_unknown_key_refused},
         {NULL, NULL},
     };
-    return tacho_test_run("log_sink", suite_init, suite_cleanup, cases);
+    return tacho_test_run("log_sink", suite_init, sink_suite_cleanup, cases);
 }

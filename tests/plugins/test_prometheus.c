@@ -5,7 +5,6 @@
  * the runs recorded; its push mode is checked against a loopback receiver.
  */
 #include <math.h>
-#include <stdatomic.h>
 #include <sys/wait.h>
 
 #include "http_test.h"
@@ -16,43 +15,6 @@
     "application/openmetrics-text;version=1.0.0,application/"                  \
     "openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,"    \
     "*/*;q=0.1"
-
-/* ---- allocations that fail on demand ------------------------------------ */
-
-/* When armed with n > 0, the n-th tacho allocation made off the main thread
- * fails (the scrape handler and the sink thread run off it; the test's own
- * host calls run on it). */
-static atomic_int fail_countdown;
-static pthread_t main_thread;
-
-static bool should_fail(void)
-{
-    if (pthread_equal(pthread_self(), main_thread) ||
-        atomic_load(&fail_countdown) <= 0) {
-        return false;
-    }
-    return atomic_fetch_sub(&fail_countdown, 1) == 1;
-}
-
-static void *test_malloc(size_t n)
-{
-    return should_fail() ? NULL : malloc(n);
-}
-
-static void *test_realloc(void *p, size_t n)
-{
-    return should_fail() ? NULL : realloc(p, n);
-}
-
-static void *test_calloc(size_t n, size_t size)
-{
-    return should_fail() ? NULL : calloc(n, size);
-}
-
-static void fail_nth(int n)
-{
-    atomic_store(&fail_countdown, n);
-}
 
 /* ---- parsing the exposition --------------------------------------------- */
 
@@ -238,7 +200,7 @@ static const struct {
 };
 #define KNOWN_COUNT (sizeof known / sizeof known[0])
 
-static void record_known(tacho_host_t *h)
+static void record_fixtures(tacho_host_t *h)
 {
     for (size_t i = 0; i < KNOWN_COUNT; i++) {
         CU_ASSERT_EQUAL(tacho_record(tacho_host_collector(h), known[i].pipeline,
@@ -249,13 +211,9 @@ static void record_known(tacho_host_t *h)
 
 static tacho_host_t *start_prom(const char *options, char *url, size_t size)
 {
-    char base[256] = "";
-    char *opts = NULL;
-    CU_ASSERT_FATAL(
-        asprintf(&opts, "  listen = \"127.0.0.1:0\";\n%s", options) > 0);
-    tacho_host_t *h = start_host("prometheus", opts, base, sizeof base);
-    free(opts);
-    CU_ASSERT_FATAL(base[0] != '\0');
+    char base[256];
+    tacho_host_t *h = start_listening("prometheus", "127.0.0.1:0", options,
+                                      base, sizeof base);
     snprintf(url, size, "%s/metrics", base);
     return h;
 }
@@ -347,7 +305,7 @@ static void prometheus_text_matches_runs(void)
 {
     char url[300];
     tacho_host_t *h = start_prom("", url, sizeof url);
-    record_known(h);
+    record_fixtures(h);
     char type[256] = "";
     char *body = scrape(url, NULL, type, sizeof type);
     CU_ASSERT_STRING_EQUAL(type, "text/plain; version=0.0.4; charset=utf-8");
@@ -372,7 +330,7 @@ static void prometheus_openmetrics_on_request(void)
 {
     char url[300];
     tacho_host_t *h = start_prom("", url, sizeof url);
-    record_known(h);
+    record_fixtures(h);
     char type[256] = "";
     char *body = scrape(url, PROM_ACCEPT, type, sizeof type);
     CU_ASSERT_STRING_EQUAL(
@@ -432,7 +390,7 @@ static void prometheus_prefix_and_constant_labels(void)
         start_prom("  prefix = \"app:\";\n"
                    "  labels = { region = \"eu\"; zone = \"b\"; };\n",
                    url, sizeof url);
-    record_known(h);
+    record_fixtures(h);
     char *body = scrape(url, NULL, NULL, 0);
     exposition_t e;
     parse(body, &e);
@@ -454,7 +412,7 @@ static void prometheus_scrape_is_fresh(void)
 {
     char url[300];
     tacho_host_t *h = start_prom("", url, sizeof url);
-    record_known(h);
+    record_fixtures(h);
     char *body = scrape(url, NULL, NULL, 0);
     exposition_t e;
     parse(body, &e);
@@ -480,7 +438,7 @@ static void prometheus_gzip_head_404_405(void)
 {
     char url[300];
     tacho_host_t *h = start_prom("", url, sizeof url);
-    record_known(h);
+    record_fixtures(h);
     http_opts_t gz = {.encoding = "gzip", .raw = true};
     http_reply_t r;
     http_do(url, &gz, &r);
@@ -529,10 +487,7 @@ static void prometheus_gzip_head_404_405(void)
 /* Each bad option is refused by create() with the option's line. */
 static void prometheus_rejects_bad_options(void)
 {
-    static const struct {
-        const char *options;
-        const char *message;
-    } cases[] = {
+    static const bad_case_t cases[] = {
         {"  prefix = \"9x\";\n", "<string>:4: prefix '9x' is not a metric"},
         {"  prefix = \"a-b\";\n", "prefix 'a-b' is not"},
         {"  path = \"metrics\";\n", "<string>:4: path 'metrics' must start"},
@@ -554,36 +509,10 @@ static void prometheus_rejects_bad_options(void)
         {"  push_url = \"http://x\";\n  push_job = \"\";\n",
          "<string>:5: push_job must not be empty"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        tacho_host_t *h = NULL;
-        tacho_error_t err;
-        int rc = open_host("prometheus", cases[i].options, &h, &err);
-        CU_ASSERT_NOT_EQUAL(rc, 0);
-        CU_ASSERT_PTR_NULL(h);
-        if (strstr(err.text, cases[i].message) == NULL) {
-            fprintf(stderr, "\nwanted \"%s\"\n   got \"%s\"\n",
-                    cases[i].message, err.text);
-        }
-        CU_ASSERT_PTR_NOT_NULL(strstr(err.text, cases[i].message));
-    }
+    expect_refused("prometheus", cases, sizeof cases / sizeof cases[0]);
 }
 
 /* ---- push --------------------------------------------------------------- */
-
-static uint64_t retries(const tacho_sink_stats_t *ss)
-{
-    return tacho_sink_stats_retries(ss);
-}
-
-static uint64_t writes(const tacho_sink_stats_t *ss)
-{
-    return tacho_sink_stats_writes(ss);
-}
-
-static uint64_t errors(const tacho_sink_stats_t *ss)
-{
-    return tacho_sink_stats_errors(ss);
-}
 
 /* A Pushgateway that fails once: the write is retried, then the group
  * /metrics/job/<job>/instance/<worker> gets the full text with PUT. */
@@ -592,16 +521,12 @@ static void prometheus_pushes_to_pushgateway(void)
     receiver_t rc;
     const unsigned statuses[] = {500, 200};
     receiver_start(&rc, statuses, 2);
-    char opts[512];
-    snprintf(
-        opts, sizeof opts,
-        "  listen = \"\";\n  push_url = \"%s/\";\n  push_job = \"batch\";\n",
-        rc.url);
-    tacho_host_t *h = start_host("prometheus", opts, NULL, 0);
-    record_known(h);
+    tacho_host_t *h =
+        start_pusher("prometheus", &rc, "/", "  push_job = \"batch\";\n");
+    record_fixtures(h);
     CU_ASSERT_EQUAL(tacho_host_report_now(h), 0);
-    CU_ASSERT(wait_figure(h, "prometheus", writes, 1, 20000));
-    CU_ASSERT(sink_figure(h, "prometheus", retries) >= 1);
+    CU_ASSERT(wait_figure(h, "prometheus", tacho_sink_stats_writes, 1, 20000));
+    CU_ASSERT(sink_figure(h, "prometheus", tacho_sink_stats_retries) >= 1);
     CU_ASSERT_EQUAL(receiver_requests(&rc), 2);
     CU_ASSERT_STRING_EQUAL(rc.method, "PUT");
     CU_ASSERT_STRING_EQUAL(rc.path, "/metrics/job/batch/instance/w1");
@@ -624,15 +549,12 @@ static void prometheus_push_encodes_grouping(void)
     receiver_t rc;
     const unsigned statuses[] = {400};
     receiver_start(&rc, statuses, 1);
-    char opts[512];
-    snprintf(opts, sizeof opts, "  listen = \"\";\n  push_url = \"%s\";\n",
-             rc.url);
     test_worker = "w/1";
-    tacho_host_t *h = start_host("prometheus", opts, NULL, 0);
+    tacho_host_t *h = start_pusher("prometheus", &rc, "", "");
     test_worker = "w1";
     CU_ASSERT_EQUAL(tacho_host_report_now(h), 0);
-    CU_ASSERT(wait_figure(h, "prometheus", errors, 1, 10000));
-    CU_ASSERT_EQUAL(sink_figure(h, "prometheus", retries), 0);
+    CU_ASSERT(wait_figure(h, "prometheus", tacho_sink_stats_errors, 1, 10000));
+    CU_ASSERT_EQUAL(sink_figure(h, "prometheus", tacho_sink_stats_retries), 0);
     CU_ASSERT_STRING_EQUAL(rc.path, "/metrics/job/tacho/instance@base64/dy8x");
     tacho_host_close(h);
     receiver_stop(&rc);
@@ -644,15 +566,11 @@ static void prometheus_push_import_format(void)
     receiver_t rc;
     const unsigned statuses[] = {204};
     receiver_start(&rc, statuses, 1);
-    char opts[512];
-    snprintf(opts, sizeof opts,
-             "  listen = \"\";\n  push_url = \"%s\";\n"
-             "  push_format = \"import\";\n",
-             rc.url);
-    tacho_host_t *h = start_host("prometheus", opts, NULL, 0);
-    record_known(h);
+    tacho_host_t *h =
+        start_pusher("prometheus", &rc, "", "  push_format = \"import\";\n");
+    record_fixtures(h);
     CU_ASSERT_EQUAL(tacho_host_report_now(h), 0);
-    CU_ASSERT(wait_figure(h, "prometheus", writes, 1, 10000));
+    CU_ASSERT(wait_figure(h, "prometheus", tacho_sink_stats_writes, 1, 10000));
     CU_ASSERT_STRING_EQUAL(rc.method, "POST");
     CU_ASSERT_STRING_EQUAL(rc.path, "/api/v1/import/prometheus");
     CU_ASSERT_STRING_EQUAL(rc.extra_label, "job=tacho");
@@ -670,11 +588,8 @@ static void prometheus_pushes_at_close(void)
     receiver_t rc;
     const unsigned statuses[] = {200};
     receiver_start(&rc, statuses, 1);
-    char opts[512];
-    snprintf(opts, sizeof opts, "  listen = \"\";\n  push_url = \"%s\";\n",
-             rc.url);
-    tacho_host_t *h = start_host("prometheus", opts, NULL, 0);
-    record_known(h);
+    tacho_host_t *h = start_pusher("prometheus", &rc, "", "");
+    record_fixtures(h);
     tacho_host_close(h);
     CU_ASSERT(receiver_requests(&rc) >= 1);
     exposition_t e;
@@ -693,12 +608,12 @@ static void prometheus_scrape_out_of_memory(void)
     for (int n = 1; n < 500; n++) {
         char url[300];
         tacho_host_t *h = start_prom("", url, sizeof url);
-        record_known(h);
+        record_fixtures(h);
         fail_nth(n);
         http_opts_t gz = {.encoding = "gzip"};
         http_reply_t r;
         http_do(url, &gz, &r);
-        bool hit = atomic_load(&fail_countdown) <= 0;
+        bool hit = fail_nth_hit();
         fail_nth(0);
         CU_ASSERT_EQUAL(r.rc, CURLE_OK);
         if (r.status == 500) {
@@ -728,19 +643,16 @@ static void prometheus_push_out_of_memory(void)
     receiver_t rc;
     const unsigned statuses[] = {200};
     receiver_start(&rc, statuses, 1);
-    char opts[512];
-    snprintf(opts, sizeof opts, "  listen = \"\";\n  push_url = \"%s\";\n",
-             rc.url);
-    tacho_host_t *h = start_host("prometheus", opts, NULL, 0);
-    record_known(h);
+    tacho_host_t *h = start_pusher("prometheus", &rc, "", "");
+    record_fixtures(h);
     fail_nth(1);
     CU_ASSERT_EQUAL(tacho_host_report_now(h), 0);
-    CU_ASSERT(wait_figure(h, "prometheus", errors, 1, 10000));
+    CU_ASSERT(wait_figure(h, "prometheus", tacho_sink_stats_errors, 1, 10000));
     fail_nth(0);
     CU_ASSERT(logged("push: out of memory"));
     CU_ASSERT_EQUAL(receiver_requests(&rc), 0);
     CU_ASSERT_EQUAL(tacho_host_report_now(h), 0);
-    CU_ASSERT(wait_figure(h, "prometheus", writes, 1, 10000));
+    CU_ASSERT(wait_figure(h, "prometheus", tacho_sink_stats_writes, 1, 10000));
     CU_ASSERT_EQUAL(receiver_requests(&rc), 1);
     tacho_host_close(h);
     receiver_stop(&rc);
@@ -767,9 +679,7 @@ int main(void)
         {NULL, NULL},
     };
     /* Before any other tacho call, as tacho_replace_allocator() asks. */
-    main_thread = pthread_self();
-    if (tacho_replace_allocator(test_malloc, test_realloc, test_calloc, free) !=
-        0) {
+    if (failing_allocator_install() != 0) {
         return 1;
     }
     return tacho_test_run("prometheus", capture_init, capture_cleanup, cases);
