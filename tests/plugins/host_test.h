@@ -133,6 +133,17 @@ static inline tacho_host_t *open_host(double interval, double grace,
     return h;
 }
 
+/* Opens a host as open_host() does and starts it; fails the test (fatally)
+ * when either step fails. */
+static inline tacho_host_t *start_test_host(double interval, double grace,
+                                            const char *sinks)
+{
+    tacho_host_t *h = open_host(interval, grace, sinks);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    CU_ASSERT_EQUAL_FATAL(tacho_host_start(h, NULL), 0);
+    return h;
+}
+
 /* As open_host(), expecting failure: returns the code, text in `err`. */
 static inline int open_host_fails(const char *sinks, tacho_error_t *err)
 {

@@ -64,9 +64,7 @@ static void dispatcher_slow_sink_leaves_others_on_schedule(void)
                       "{ plugin = \"recorder\"; name = \"rec\"; path = "
                       "\"%s/rec.txt\"; }",
                       dir);
-    tacho_host_t *h = open_host(0.1, 3, sinks);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
-    CU_ASSERT_EQUAL_FATAL(tacho_host_start(h, NULL), 0);
+    tacho_host_t *h = start_test_host(0.1, 3, sinks);
     double t0 = now_s();
     unsigned long long recorded = 0;
     bool saw_busy = false;
@@ -112,9 +110,7 @@ static void dispatcher_errors_counted_and_visible(void)
                       "\"%s/rec.txt\"; }",
                       dir);
     capture_start();
-    tacho_host_t *h = open_host(0.1, 2, sinks);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
-    CU_ASSERT_EQUAL_FATAL(tacho_host_start(h, NULL), 0);
+    tacho_host_t *h = start_test_host(0.1, 2, sinks);
     health_t f = wait_health(h, "failing", 0, 3, 3);
     health_t plain = wait_health(h, "plain", 0, 3, 3);
     health_t odd = wait_health(h, "odd", 0, 3, 3);
@@ -282,9 +278,7 @@ static void dispatcher_final_snapshot_has_every_record(void)
     char *dir = tacho_test_tmpdir("disp");
     char *sinks = fmt("{ plugin = \"recorder\"; path = \"%s/rec.txt\"; }", dir);
     capture_start();
-    tacho_host_t *h = open_host(60, 2, sinks);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
-    CU_ASSERT_EQUAL_FATAL(tacho_host_start(h, NULL), 0);
+    tacho_host_t *h = start_test_host(60, 2, sinks);
     pthread_t t[RECORDERS];
     for (int i = 0; i < RECORDERS; i++) {
         pthread_create(&t[i], NULL, record_many, tacho_host_collector(h));
@@ -337,9 +331,7 @@ static void dispatcher_stuck_sink_abandoned_within_grace(void)
                       "{ plugin = \"recorder\"; path = \"%s/rec.txt\"; }",
                       dir, dir);
     capture_start();
-    tacho_host_t *h = open_host(0.1, 0.3, sinks);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
-    CU_ASSERT_EQUAL_FATAL(tacho_host_start(h, NULL), 0);
+    tacho_host_t *h = start_test_host(0.1, 0.3, sinks);
     char *sleepy = fmt("%s/sleepy.txt", dir), *rec = fmt("%s/rec.txt", dir);
     CU_ASSERT_TRUE_FATAL(wait_lines(sleepy, "begin ", 1, 2));
     double t0 = now_s();
@@ -372,9 +364,7 @@ static void dispatcher_sink_services(void)
                       "from the sink\"; }",
                       dir);
     capture_start();
-    tacho_host_t *h = open_host(60, 2, sinks);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
-    CU_ASSERT_EQUAL_FATAL(tacho_host_start(h, NULL), 0);
+    tacho_host_t *h = start_test_host(60, 2, sinks);
     for (int i = 0; i < 3; i++) {
         tacho_record(tacho_host_collector(h), "p", 10, true);
     }

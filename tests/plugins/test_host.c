@@ -446,9 +446,7 @@ static void host_oom_snapshots_logged(void)
     char *dir = tacho_test_tmpdir("host");
     char *sinks = fmt("{ plugin = \"recorder\"; path = \"%s/r.txt\"; }", dir);
     oom_arm(0, false); /* countdown 0: nothing fails yet */
-    tacho_host_t *h = open_host(0.05, 1, sinks);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
-    CU_ASSERT_EQUAL_FATAL(tacho_host_start(h, NULL), 0);
+    tacho_host_t *h = start_test_host(0.05, 1, sinks);
     capture_start();
     atomic_store(&fail_all, true);
     bool scheduled = wait_logged("error [host] cannot take the scheduled "

@@ -222,9 +222,7 @@ static void loading_two_instances_side_by_side(void)
                       "\"%s/a.txt\"; }, { plugin = \"recorder\"; name = \"b\"; "
                       "path = \"%s/b.txt\"; }",
                       dir, dir);
-    tacho_host_t *h = open_host(60, 2, sinks);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
-    CU_ASSERT_EQUAL_FATAL(tacho_host_start(h, NULL), 0);
+    tacho_host_t *h = start_test_host(60, 2, sinks);
     for (int i = 0; i < 5; i++) {
         tacho_record(tacho_host_collector(h), "job", 1000, i != 2);
     }
