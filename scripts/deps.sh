@@ -10,7 +10,8 @@ set -euo pipefail
 build_pkgs=(cmake make gcc pkg-config libconfig-dev libltdl-dev
             libjson-c-dev libmicrohttpd-dev libcurl4-openssl-dev zlib1g-dev)
 test_pkgs=(libcunit1-dev python3 python3-jsonschema python3-prometheus-client
-           curl openssl valgrind clang prometheus prometheus-pushgateway
+           curl openssl valgrind clang libclang-rt-14-dev slowhttptest zzuf
+           prometheus prometheus-pushgateway
            victoria-metrics chromium nodejs npm locales)
 bench_pkgs=(collectd-core wrk valgrind)
 
