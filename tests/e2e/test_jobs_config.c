@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "failing_alloc.h"
 #include "runner_support.h"
 #include "tacho_test.h"
 
@@ -308,28 +309,6 @@ static void jobs_adhoc_job(void)
 
 /* ---- out of memory, through the allocator hook --------------------------- */
 
-static long fail_at, allocs;
-
-static bool fail_now(void)
-{
-    return ++allocs == fail_at;
-}
-
-static void *oom_malloc(size_t n)
-{
-    return fail_now() ? NULL : malloc(n);
-}
-
-static void *oom_realloc(void *p, size_t n)
-{
-    return fail_now() ? NULL : realloc(p, n);
-}
-
-static void *oom_calloc(size_t c, size_t n)
-{
-    return fail_now() ? NULL : calloc(c, n);
-}
-
 /* Fails the 1st, 2nd, ... allocation of jobs_config_read() until it
  * succeeds: each failure is a clean TACHO_ENOMEM with the message, and
  * the sanitizer build proves nothing leaks. */
@@ -347,13 +326,12 @@ static void jobs_out_of_memory_is_clean(void)
     int rc = -1;
     long n;
     for (n = 1; n < 10000 && rc != 0; n++) {
-        fail_at = n;
-        allocs = 0;
-        tacho_replace_allocator(oom_malloc, oom_realloc, oom_calloc, free);
+        failing_alloc_nth(n);
+        failing_alloc_install();
         jobs_config_t jc;
         tacho_error_t err;
         rc = jobs_config_read(cfg, &jc, NULL, NULL, &err);
-        tacho_replace_allocator(malloc, realloc, calloc, free);
+        failing_alloc_remove();
         if (rc != 0) {
             CU_ASSERT_EQUAL(rc, TACHO_ENOMEM);
             CU_ASSERT_STRING_EQUAL(err.text, "out of memory reading the jobs");
@@ -370,13 +348,12 @@ static void jobs_out_of_memory_is_clean(void)
     char *argv[] = {"/bin/true", NULL};
     rc = -1;
     for (n = 1; n < 10000 && rc != 0; n++) {
-        fail_at = n;
-        allocs = 0;
-        tacho_replace_allocator(oom_malloc, oom_realloc, oom_calloc, free);
+        failing_alloc_nth(n);
+        failing_alloc_install();
         job_t job;
         tacho_error_t err;
         rc = job_make_adhoc(&job, "t", argv, 0, &err);
-        tacho_replace_allocator(malloc, realloc, calloc, free);
+        failing_alloc_remove();
         if (rc != 0) {
             CU_ASSERT_EQUAL(rc, TACHO_ENOMEM);
             CU_ASSERT_STRING_EQUAL(err.text, "out of memory");

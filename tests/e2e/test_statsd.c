@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include <tacho/tacho.h>
 
 #include "e2e_support.h"
+#include "failing_alloc.h"
 #include "tacho_test.h"
 
 static char *tmp;
@@ -355,28 +355,6 @@ static void statsd_listed_and_documented(void)
 
 /* ---- allocation failures, in-process through the real loader ------------ */
 
-static atomic_long fail_at, allocs;
-
-static bool fail_now(void)
-{
-    return atomic_fetch_add(&allocs, 1) + 1 == atomic_load(&fail_at);
-}
-
-static void *oom_malloc(size_t n)
-{
-    return fail_now() ? NULL : malloc(n);
-}
-
-static void *oom_realloc(void *p, size_t n)
-{
-    return fail_now() ? NULL : realloc(p, n);
-}
-
-static void *oom_calloc(size_t c, size_t n)
-{
-    return fail_now() ? NULL : calloc(c, n);
-}
-
 /* One open/start/record/close cycle with the sink; returns 0 when every
  * step worked. The sanitizer build checks that no failure leaks. */
 static int statsd_cycle(const char *conf_text, int fd, received_t *r)
@@ -416,11 +394,10 @@ static void statsd_out_of_memory_is_clean(void)
     long total = 0;
     int rc = -1;
     for (long n = 1; n < 100000 && rc != 0; n++) {
-        atomic_store(&fail_at, n);
-        atomic_store(&allocs, 0);
-        tacho_replace_allocator(oom_malloc, oom_realloc, oom_calloc, free);
+        failing_alloc_nth(n);
+        failing_alloc_install();
         rc = statsd_cycle(text, fd, &r);
-        tacho_replace_allocator(malloc, realloc, calloc, free);
+        failing_alloc_remove();
         total = n;
         /* A failure is a clean error code, never a crash or a hang; the
          * only other outcome is success. */

@@ -2,78 +2,27 @@
  * Shared by the suites of the shipped sinks (test_log, test_csv, and the
  * HTTP ones through http_test.h): one real sink in a real host built from
  * config text, known runs, waiting for the sink's writes, allocations that
- * fail on demand, and paths in the suite's temporary directory.
+ * fail off the main thread, and paths in the suite's temporary directory.
  * Header-only (static inline functions) so each suite stays one executable.
  */
 #ifndef TACHO_SINK_TEST_H
 #define TACHO_SINK_TEST_H
 
-#include <stdatomic.h>
-
+#include "failing_alloc.h"
 #include "plugin_test.h"
 
 #define MS 1000000ull /* nanoseconds */
 
 /* ---- allocations that fail on demand ------------------------------------- */
 
-/*
- * Only allocations made off the main thread fail: the sink threads and the
- * HTTP handlers run off it, while the test's own host calls (snapshots
- * included) run on it. fail_nth(n) fails the n-th such allocation from now
- * (0: none); fail_every(true) fails all of them until fail_every(false).
- */
-static atomic_int fail_countdown;
-static atomic_bool fail_all;
-static pthread_t main_thread;
-
-static inline bool should_fail(void)
+/* The failing allocator (failing_alloc.h) as the sink suites use it: only
+ * allocations off the main thread fail (sink threads, HTTP handlers), since
+ * the test's own host calls, snapshots included, run on it. Call on the
+ * main thread before any other tacho call. Returns the install's code. */
+static inline int sink_alloc_install(void)
 {
-    if (pthread_equal(pthread_self(), main_thread)) {
-        return false;
-    }
-    return atomic_load(&fail_all) ||
-           (atomic_load(&fail_countdown) > 0 &&
-            atomic_fetch_sub(&fail_countdown, 1) == 1);
-}
-
-static inline void *failing_malloc(size_t n)
-{
-    return should_fail() ? NULL : malloc(n);
-}
-
-static inline void *failing_realloc(void *p, size_t n)
-{
-    return should_fail() ? NULL : realloc(p, n);
-}
-
-static inline void *failing_calloc(size_t n, size_t size)
-{
-    return should_fail() ? NULL : calloc(n, size);
-}
-
-/* Installs the allocator above; call on the main thread before any other
- * tacho call, as tacho_replace_allocator() asks. Returns its code. */
-static inline int failing_allocator_install(void)
-{
-    main_thread = pthread_self();
-    return tacho_replace_allocator(failing_malloc, failing_realloc,
-                                   failing_calloc, free);
-}
-
-static inline void fail_nth(int n)
-{
-    atomic_store(&fail_countdown, n);
-}
-
-/* True once the allocation armed by fail_nth() has been failed. */
-static inline bool fail_nth_hit(void)
-{
-    return atomic_load(&fail_countdown) <= 0;
-}
-
-static inline void fail_every(bool on)
-{
-    atomic_store(&fail_all, on);
+    failing_alloc_spare_this_thread();
+    return failing_alloc_install();
 }
 
 /* ---- paths --------------------------------------------------------------- */
@@ -96,7 +45,7 @@ static inline const char *tmp_path(int slot, const char *name)
  * and a fresh `tmp` named after `tag`. Returns 0, or 1 when it failed. */
 static inline int sink_suite_init(const char *tag)
 {
-    if (failing_allocator_install() != 0) {
+    if (sink_alloc_install() != 0) {
         return 1;
     }
     unsetenv(TACHO_ENV_METRICS_INTERVAL);

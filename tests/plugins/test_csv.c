@@ -713,10 +713,10 @@ static void test_csv_format_failure_counted(void)
     tacho_host_t *h = start_csv(file, "");
     record_known(h);
     capture_reset();
-    fail_every(true);
+    failing_alloc_every(true);
     CU_ASSERT_EQUAL(tacho_host_report_now(h), 0);
     wait_figure(h, "csv", sink_handled, 1, 10000);
-    fail_every(false);
+    failing_alloc_every(false);
     CU_ASSERT_EQUAL(sink_figure(h, "csv", sink_handled), 1);
     CU_ASSERT_EQUAL(sink_figure(h, "csv", tacho_sink_stats_errors), 1);
     CU_ASSERT(logged_all("error [sink:csv:csv] cannot format the rows for",

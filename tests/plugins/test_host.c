@@ -13,6 +13,7 @@
 
 #include <tacho/tacho.h>
 
+#include "failing_alloc.h"
 #include "host_test.h"
 
 static void host_open_without_config(void)
@@ -337,34 +338,6 @@ static void host_watch_signals(void)
 
 /* ---- allocation failures ------------------------------------------------- */
 
-static atomic_long countdown;
-static atomic_int failures;
-static atomic_bool fail_all;
-
-static bool fail_now(void)
-{
-    if (atomic_load(&fail_all) || atomic_fetch_sub(&countdown, 1) == 1) {
-        atomic_fetch_add(&failures, 1);
-        return true;
-    }
-    return false;
-}
-
-static void *oom_malloc(size_t n)
-{
-    return fail_now() ? NULL : malloc(n);
-}
-
-static void *oom_realloc(void *p, size_t n)
-{
-    return fail_now() ? NULL : realloc(p, n);
-}
-
-static void *oom_calloc(size_t c, size_t n)
-{
-    return fail_now() ? NULL : calloc(c, n);
-}
-
 /* One open/start/record/report/close cycle; returns the first failure. */
 static int lifecycle(const tacho_config_t *cfg)
 {
@@ -407,12 +380,12 @@ static void host_oom_on_every_path(void)
         tacho_config_load_string(text, &cfg, NULL, NULL, &err), 0);
     long n = 1;
     for (;; n++) {
-        atomic_store(&countdown, n);
-        atomic_store(&failures, 0);
-        tacho_replace_allocator(oom_malloc, oom_realloc, oom_calloc, free);
+        failing_alloc_nth(n);
+        failing_alloc_install();
         lifecycle(cfg);
-        tacho_replace_allocator(malloc, realloc, calloc, free);
-        if (atomic_load(&failures) == 0 || n > 20000) {
+        long failures = failing_alloc_failures();
+        failing_alloc_remove();
+        if (failures == 0 || n > 20000) {
             break;
         }
     }
@@ -424,20 +397,6 @@ static void host_oom_on_every_path(void)
     free(dir);
 }
 
-static void oom_arm(long n, bool all)
-{
-    atomic_store(&countdown, n);
-    atomic_store(&fail_all, all);
-    atomic_store(&failures, 0);
-    tacho_replace_allocator(oom_malloc, oom_realloc, oom_calloc, free);
-}
-
-static void oom_disarm(void)
-{
-    tacho_replace_allocator(malloc, realloc, calloc, free);
-    atomic_store(&fail_all, false);
-}
-
 /* With no memory at all, scheduled and final snapshots fail, are logged,
  * and the host still shuts down cleanly. The allocator is replaced while
  * no host runs (as the hook requires); only the flag flips later. */
@@ -445,16 +404,16 @@ static void host_oom_snapshots_logged(void)
 {
     char *dir = tacho_test_tmpdir("host");
     char *sinks = fmt("{ plugin = \"recorder\"; path = \"%s/r.txt\"; }", dir);
-    oom_arm(0, false); /* countdown 0: nothing fails yet */
+    failing_alloc_install(); /* nothing fails yet */
     tacho_host_t *h = start_test_host(0.05, 1, sinks);
     capture_start();
-    atomic_store(&fail_all, true);
+    failing_alloc_every(true);
     bool scheduled = wait_logged("error [host] cannot take the scheduled "
                                  "snapshot: out of memory",
                                  3);
     CU_ASSERT_EQUAL(tacho_host_report_now(h), TACHO_ENOMEM);
     tacho_host_close(h);
-    oom_disarm();
+    failing_alloc_remove();
     CU_ASSERT_TRUE(scheduled);
     CU_ASSERT_TRUE(
         logged("error [host] cannot take the final snapshot: out of memory"));
@@ -472,9 +431,10 @@ static void host_watch_signals_oom(void)
     tacho_host_t *h = NULL;
     tacho_error_t err;
     CU_ASSERT_EQUAL_FATAL(tacho_host_open(NULL, &h, NULL, NULL, &err), 0);
-    oom_arm(1, false);
+    failing_alloc_nth(1);
+    failing_alloc_install();
     int rc = tacho_host_watch_signals(h, on_stop, NULL, &err);
-    oom_disarm();
+    failing_alloc_remove();
     CU_ASSERT_EQUAL(rc, TACHO_ENOMEM);
     CU_ASSERT_STRING_EQUAL(err.text, "out of memory");
     CU_ASSERT_FALSE(blocked(SIGHUP));

@@ -366,12 +366,12 @@ static void http_json_dashboard_out_of_memory(void)
     snprintf(url, sizeof url, "%s/dashboard.js", base);
     int failures = 0;
     for (int n = 1; n < 100; n++) {
-        fail_nth(n);
+        failing_alloc_nth(n);
         http_opts_t gz = {.encoding = "gzip"};
         http_reply_t r;
         http_do(url, &gz, &r);
-        bool hit = fail_nth_hit();
-        fail_nth(0);
+        bool hit = failing_alloc_failures() > 0;
+        failing_alloc_nth(0);
         if (r.status == 500) {
             failures++;
             CU_ASSERT_STRING_EQUAL(r.body, "out of memory\n");
@@ -476,11 +476,11 @@ static void http_json_out_of_memory(void)
         record_known(h);
         char url[300];
         snprintf(url, sizeof url, "%s/metrics.json", base);
-        fail_nth(n);
+        failing_alloc_nth(n);
         http_reply_t r;
         http_get(url, &r);
-        bool hit = fail_nth_hit();
-        fail_nth(0);
+        bool hit = failing_alloc_failures() > 0;
+        failing_alloc_nth(0);
         if (r.status == 500) {
             failures++;
             CU_ASSERT(strcmp(r.body, "out of memory\n") == 0 ||
@@ -513,10 +513,10 @@ static void http_json_push_out_of_memory(void)
     const unsigned statuses[] = {200};
     receiver_start(&rc, statuses, 1);
     tacho_host_t *h = start_pusher("http_json", &rc, "", "");
-    fail_nth(1);
+    failing_alloc_nth(1);
     CU_ASSERT_EQUAL(tacho_host_report_now(h), 0);
     CU_ASSERT(wait_figure(h, "http_json", tacho_sink_stats_errors, 1, 10000));
-    fail_nth(0);
+    failing_alloc_nth(0);
     CU_ASSERT(logged("push: out of memory"));
     CU_ASSERT_EQUAL(receiver_requests(&rc), 0);
     tacho_host_close(h);
@@ -547,7 +547,7 @@ int main(void)
         {NULL, NULL},
     };
     /* Before any other tacho call, as tacho_replace_allocator() asks. */
-    if (failing_allocator_install() != 0) {
+    if (sink_alloc_install() != 0) {
         return 1;
     }
     return tacho_test_run("http_json", capture_init, capture_cleanup, cases);

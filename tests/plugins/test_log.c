@@ -596,10 +596,10 @@ static void test_log_render_failure_counted(void)
     tacho_host_t *h = start_log(opts);
     record_known(h);
     capture_reset();
-    fail_every(true);
+    failing_alloc_every(true);
     CU_ASSERT_EQUAL(tacho_host_report_now(h), 0);
     wait_done(h, "log", 1);
-    fail_every(false);
+    failing_alloc_every(false);
     CU_ASSERT_EQUAL(sink_figure(h, "log", tacho_sink_stats_errors), 1);
     CU_ASSERT(logged_all("error [sink:log:log] cannot render the snapshot: "
                          "out of memory",

@@ -609,12 +609,12 @@ static void prometheus_scrape_out_of_memory(void)
         char url[300];
         tacho_host_t *h = start_prom("", url, sizeof url);
         record_fixtures(h);
-        fail_nth(n);
+        failing_alloc_nth(n);
         http_opts_t gz = {.encoding = "gzip"};
         http_reply_t r;
         http_do(url, &gz, &r);
-        bool hit = fail_nth_hit();
-        fail_nth(0);
+        bool hit = failing_alloc_failures() > 0;
+        failing_alloc_nth(0);
         CU_ASSERT_EQUAL(r.rc, CURLE_OK);
         if (r.status == 500) {
             failures++;
@@ -645,10 +645,10 @@ static void prometheus_push_out_of_memory(void)
     receiver_start(&rc, statuses, 1);
     tacho_host_t *h = start_pusher("prometheus", &rc, "", "");
     record_fixtures(h);
-    fail_nth(1);
+    failing_alloc_nth(1);
     CU_ASSERT_EQUAL(tacho_host_report_now(h), 0);
     CU_ASSERT(wait_figure(h, "prometheus", tacho_sink_stats_errors, 1, 10000));
-    fail_nth(0);
+    failing_alloc_nth(0);
     CU_ASSERT(logged("push: out of memory"));
     CU_ASSERT_EQUAL(receiver_requests(&rc), 0);
     CU_ASSERT_EQUAL(tacho_host_report_now(h), 0);
@@ -679,7 +679,7 @@ int main(void)
         {NULL, NULL},
     };
     /* Before any other tacho call, as tacho_replace_allocator() asks. */
-    if (failing_allocator_install() != 0) {
+    if (sink_alloc_install() != 0) {
         return 1;
     }
     return tacho_test_run("prometheus", capture_init, capture_cleanup, cases);

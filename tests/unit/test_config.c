@@ -13,6 +13,7 @@
 #include <tacho/config.h>
 
 #include "config_internal.h"
+#include "failing_alloc.h"
 #include "tacho_test.h"
 
 #define DATA TACHO_TEST_SOURCE_DIR "/tests/data/config"
@@ -709,41 +710,17 @@ static void config_type_names(void)
 
 /* ---- allocation failures ---------------------------------------------- */
 
-static long fail_at;
-static long calls;
-
-static bool should_fail(void)
-{
-    return ++calls == fail_at;
-}
-
-static void *oom_malloc(size_t n)
-{
-    return should_fail() ? NULL : malloc(n);
-}
-
-static void *oom_realloc(void *p, size_t n)
-{
-    return should_fail() ? NULL : realloc(p, n);
-}
-
-static void *oom_calloc(size_t c, size_t n)
-{
-    return should_fail() ? NULL : calloc(c, n);
-}
-
 /* Fails the 1st, 2nd, ... allocation of a load until one succeeds; each
  * failure must be a clean TACHO_ENOMEM (ASan's leak check sees the rest). */
 static void config_oom_is_clean(void)
 {
     CU_ASSERT_EQUAL(tacho_replace_allocator(NULL, realloc, calloc, free),
                     TACHO_EINVAL);
-    CU_ASSERT_EQUAL_FATAL(
-        tacho_replace_allocator(oom_malloc, oom_realloc, oom_calloc, free), 0);
+    CU_ASSERT_EQUAL_FATAL(failing_alloc_install(), 0);
     long failures = 0;
     int rc = TACHO_ENOMEM;
-    for (fail_at = 1; fail_at < 1000 && rc == TACHO_ENOMEM; fail_at++) {
-        calls = 0;
+    for (long n = 1; n < 1000 && rc == TACHO_ENOMEM; n++) {
+        failing_alloc_nth(n);
         tacho_config_t *cfg = NULL;
         tacho_error_t err;
         rc = tacho_config_load_file(DATA "/include/main.conf", &cfg, NULL, NULL,
@@ -759,8 +736,8 @@ static void config_oom_is_clean(void)
         }
     }
     tacho_config_t *cfg = NULL;
-    for (fail_at = 1; fail_at < 1000; fail_at++) {
-        calls = 0;
+    for (long n = 1; n < 1000; n++) {
+        failing_alloc_nth(n);
         rc = tacho_config_load_string(
             "tacho = { plugin_path = [\"a\", \"b\"]; };\n"
             "sinks = ( { plugin = \"log\"; } );",
@@ -773,7 +750,7 @@ static void config_oom_is_clean(void)
     CU_ASSERT_EQUAL(rc, 0);
     CU_ASSERT_EQUAL(tacho__config_settings(cfg)->plugin_path_count, 2);
     tacho_config_free(cfg);
-    CU_ASSERT_EQUAL(tacho_replace_allocator(malloc, realloc, calloc, free), 0);
+    CU_ASSERT_EQUAL(failing_alloc_remove(), 0);
     /* Both loads allocate several times; each one was failed once. */
     CU_ASSERT(failures >= 8);
 }

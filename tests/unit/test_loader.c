@@ -5,7 +5,6 @@
  * Loading real modules is tested through the shared library in
  * tests/plugins/test_plugin_loading.c.
  */
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 
 #include <tacho/tacho.h>
 
+#include "failing_alloc.h"
 #include "loader.h"
 #include "tacho_test.h"
 
@@ -66,38 +66,10 @@ static void write_text(const char *path, const char *text, mode_t mode)
 }
 
 /* Fails exactly the Nth allocation after arming. */
-static atomic_long alloc_countdown;
-
-static bool alloc_should_fail(void)
-{
-    return atomic_fetch_sub(&alloc_countdown, 1) == 1;
-}
-
-static void *failing_malloc(size_t n)
-{
-    return alloc_should_fail() ? NULL : malloc(n);
-}
-
-static void *failing_realloc(void *p, size_t n)
-{
-    return alloc_should_fail() ? NULL : realloc(p, n);
-}
-
-static void *failing_calloc(size_t c, size_t n)
-{
-    return alloc_should_fail() ? NULL : calloc(c, n);
-}
-
 static void arm_oom(long n)
 {
-    atomic_store(&alloc_countdown, n);
-    tacho_replace_allocator(failing_malloc, failing_realloc, failing_calloc,
-                            free);
-}
-
-static void disarm_oom(void)
-{
-    tacho_replace_allocator(malloc, realloc, calloc, free);
+    failing_alloc_nth(n);
+    failing_alloc_install();
 }
 
 /* ---- names --------------------------------------------------------- */
@@ -197,7 +169,7 @@ static void loader_search_path_oom(void)
         tacho_error_t err;
         arm_oom(n);
         rc = tacho__search_path_init(&sp, dirs, 2, &err);
-        disarm_oom();
+        failing_alloc_remove();
         if (rc == TACHO_ENOMEM) {
             CU_ASSERT_STRING_EQUAL(err.text, "out of memory");
             CU_ASSERT_EQUAL(sp.count, 0);
@@ -562,7 +534,7 @@ static void registry_oom(void)
     tacho_error_t err;
     arm_oom(1);
     int rc = tacho_sink_register_static(&reg_oom, &err);
-    disarm_oom();
+    failing_alloc_remove();
     CU_ASSERT_EQUAL(rc, TACHO_ENOMEM);
     CU_ASSERT_STRING_EQUAL(err.text, "out of memory");
     CU_ASSERT_PTR_NULL(tacho__registry_find("unit_oom"));

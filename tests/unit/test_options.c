@@ -10,6 +10,7 @@
 #include <tacho/sink.h>
 
 #include "config_internal.h"
+#include "failing_alloc.h"
 #include "tacho_test.h"
 
 #define MAX_SEEN 16
@@ -513,29 +514,6 @@ static void options_spec_length_bounded(void)
 
 /* ---- allocation failures ---------------------------------------------- */
 
-static long fail_at;
-static long calls;
-
-static bool should_fail(void)
-{
-    return ++calls == fail_at;
-}
-
-static void *oom_malloc(size_t n)
-{
-    return should_fail() ? NULL : malloc(n);
-}
-
-static void *oom_realloc(void *p, size_t n)
-{
-    return should_fail() ? NULL : realloc(p, n);
-}
-
-static void *oom_calloc(size_t c, size_t n)
-{
-    return should_fail() ? NULL : calloc(c, n);
-}
-
 /* Fails each allocation of a build in turn: every failure is a clean
  * TACHO_ENOMEM (and ASan's leak check sees nothing left). */
 static void options_oom_is_clean(void)
@@ -544,13 +522,12 @@ static void options_oom_is_clean(void)
                        "  files = (\"a\", \"b\"); labels = { k = \"v\"; }; "
                        "} );");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f.entry);
-    CU_ASSERT_EQUAL_FATAL(
-        tacho_replace_allocator(oom_malloc, oom_realloc, oom_calloc, free), 0);
+    CU_ASSERT_EQUAL_FATAL(failing_alloc_install(), 0);
     long failures = 0;
     int rc = TACHO_ENOMEM;
     tacho_options_t *o = NULL;
-    for (fail_at = 1; fail_at < 2000 && rc == TACHO_ENOMEM; fail_at++) {
-        calls = 0;
+    for (long n = 1; n < 2000 && rc == TACHO_ENOMEM; n++) {
+        failing_alloc_nth(n);
         tacho_error_t err;
         rc = tacho__options_build(spec_all, f.entry, &o, NULL, NULL, &err);
         if (rc == TACHO_ENOMEM) {
@@ -563,8 +540,8 @@ static void options_oom_is_clean(void)
     CU_ASSERT_EQUAL(rc, 0);
     CU_ASSERT_STRING_EQUAL(tacho_options_map_value(o, "labels", 0), "v");
     tacho__options_free(o);
-    for (fail_at = 1; fail_at < 100; fail_at++) {
-        calls = 0;
+    for (long n = 1; n < 100; n++) {
+        failing_alloc_nth(n);
         tacho_error_t err;
         rc = tacho__options_check_spec("demo", spec_all, &err);
         if (rc != TACHO_ENOMEM) {
@@ -574,7 +551,7 @@ static void options_oom_is_clean(void)
         CU_ASSERT_STRING_EQUAL(err.text, "out of memory building sink options");
     }
     CU_ASSERT_EQUAL(rc, 0);
-    CU_ASSERT_EQUAL(tacho_replace_allocator(malloc, realloc, calloc, free), 0);
+    CU_ASSERT_EQUAL(failing_alloc_remove(), 0);
     /* The build copies 9 names, 3 places, 7 defaults and 2 lists. */
     CU_ASSERT(failures >= 30);
     tacho_config_free(f.cfg);
