@@ -7,30 +7,13 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include <tacho/collector.h>
-#include <tacho/snapshot.h>
-
-#include "collector_internal.h"
-#include "tacho_test.h"
-
-#define MS 1000000ll
-#define T0 1700000000000000000ll
+#include "manual_clock_test.h"
 
 static tacho_collector_t *make(uint32_t capacity)
 {
     tacho_collector_options_t o = TACHO_COLLECTOR_OPTIONS_INIT;
     o.recent_capacity = capacity;
-    tacho_collector_t *c = NULL;
-    CU_ASSERT_EQUAL_FATAL(tacho_collector_create(&o, &c, NULL), 0);
-    tacho__collector_use_manual_clock(c, T0);
-    return c;
-}
-
-static tacho_snapshot_t *snap(tacho_collector_t *c)
-{
-    tacho_snapshot_t *s = NULL;
-    CU_ASSERT_EQUAL_FATAL(tacho_snapshot_take(c, &s), 0);
-    return s;
+    return make_manual(&o);
 }
 
 static void recent_ring_wraps_newest_first(void)

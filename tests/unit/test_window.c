@@ -6,31 +6,13 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include <tacho/collector.h>
-#include <tacho/snapshot.h>
-
-#include "collector_internal.h"
-#include "tacho_test.h"
-
-#define MS 1000000ll
-#define SEC 1000000000ll
-#define T0 1700000000000000000ll
+#include "manual_clock_test.h"
 
 static tacho_collector_t *make(uint32_t window_seconds)
 {
     tacho_collector_options_t o = TACHO_COLLECTOR_OPTIONS_INIT;
     o.window_seconds = window_seconds;
-    tacho_collector_t *c = NULL;
-    CU_ASSERT_EQUAL_FATAL(tacho_collector_create(&o, &c, NULL), 0);
-    tacho__collector_use_manual_clock(c, T0);
-    return c;
-}
-
-static tacho_snapshot_t *snap(tacho_collector_t *c)
-{
-    tacho_snapshot_t *s = NULL;
-    CU_ASSERT_EQUAL_FATAL(tacho_snapshot_take(c, &s), 0);
-    return s;
+    return make_manual(&o);
 }
 
 static uint64_t window_runs(tacho_collector_t *c, const char *name)
