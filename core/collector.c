@@ -208,15 +208,14 @@ const char *tacho_pipeline_name(const tacho_pipeline_t *p)
  * slow one.
  */
 static inline __attribute__((always_inline)) void
-record_into(tacho_pipeline_t *p, tacho__shard_t *sh, tacho__cell_t *cell,
-            uint64_t d, bool ok, bool fence)
+record_into(tacho__shard_t *sh, tacho__cell_t *cell, uint64_t d,
+            uint32_t pipe_ok, bool fence)
 {
-    const tacho_collector_t *c = p->c;
-    int64_t now = tacho__clock_cached(&c->clock);
+    int64_t now = atomic_load_explicit(sh->now, memory_order_relaxed);
     size_t hi = tacho__hist_bucket(d);
     uint64_t rec;
     tacho__buf_t *b = tacho__shard_enter(sh, cell, fence, &rec);
-    b->outcome[(size_t)ok]++;
+    b->outcome[pipe_ok & 1]++;
     b->sum += d;
     /* Branches, not conditional moves: a new extreme is rare once a
      * buffer has a few records, and a skipped store is cheaper. */
@@ -232,10 +231,10 @@ record_into(tacho_pipeline_t *p, tacho__shard_t *sh, tacho__cell_t *cell,
     /* Most buckets hold no bound: their `le` counts come from the
      * histogram (merge_buf). The rest count here, inline: a call would
      * cost the fast path saved registers. */
-    if (__builtin_expect(tacho__bounds_straddles(&c->bounds, hi), 0)) {
-        b->le[tacho__bounds_le(&c->bounds, hi, d)]++;
+    if (__builtin_expect(tacho__bounds_straddles(sh->bounds, hi), 0)) {
+        b->le[tacho__bounds_le(sh->bounds, hi, d)]++;
     }
-    tacho__recent_put(&sh->recent, rec, now, d, p->pipe_bits | ok);
+    tacho__recent_put(&sh->recent, rec, now, d, pipe_ok);
     tacho__shard_leave(sh, rec);
 }
 
@@ -264,9 +263,9 @@ record_slow(tacho_pipeline_t *p, uint64_t duration_ns, bool ok)
         return TACHO_ENOMEM;
     }
     if (p->c->shards.fence) {
-        record_into(p, sh, cell, duration_ns, ok, true);
+        record_into(sh, cell, duration_ns, p->pipe_bits | ok, true);
     } else {
-        record_into(p, sh, cell, duration_ns, ok, false);
+        record_into(sh, cell, duration_ns, p->pipe_bits | ok, false);
     }
     return 0;
 }
@@ -281,7 +280,7 @@ record(tacho_pipeline_t *p, uint64_t duration_ns, bool ok)
         tacho__cell_t *cell =
             atomic_load_explicit(&sh->cells[p->index], memory_order_relaxed);
         if (__builtin_expect(cell != NULL, 1)) {
-            record_into(p, sh, cell, duration_ns, ok, false);
+            record_into(sh, cell, duration_ns, p->pipe_bits | ok, false);
             return 0;
         }
     }
@@ -556,6 +555,8 @@ int tacho_collector_create(const tacho_collector_options_t *opts,
         goto fail_nomem;
     }
     tacho__shard_set_init(&c->shards, s.max_pipelines, s.recent_capacity);
+    c->shards.now = &c->clock.now;
+    c->shards.bounds = &c->bounds;
     if (build(c, &s) != 0 || tacho__clock_init(&c->clock, on_clock, c) != 0) {
         goto fail;
     }

@@ -174,6 +174,8 @@ static tacho__shard_t *shard_new(tacho__shard_set_t *set)
         return NULL;
     }
     sh->raw = raw;
+    sh->now = set->now;
+    sh->bounds = set->bounds;
     if (tacho__recent_init(&sh->recent, set->recent_capacity) != 0) {
         shard_free(sh, 0);
         return NULL;

@@ -103,6 +103,10 @@ struct tacho__shard {
              * sizeof(tacho__buf_t)), which saves a multiply. */
             _Atomic size_t active;
             tacho__recent_t recent;
+            /* The collector's cached clock and bounds, copied from the
+             * set, so a record needs nothing but the shard and the cell. */
+            const _Atomic int64_t *now;
+            const tacho__bounds_t *bounds;
         };
         char writer_line[TACHO__LINE];
     };
@@ -127,6 +131,9 @@ typedef struct tacho__shard_set {
      * never runs; see the comment at the top). */
     uint64_t fast_id;
     bool fence; /* W2/R2 are fences: fixed for the set's life */
+    /* Set by the collector before any record; every shard copies them. */
+    const _Atomic int64_t *now;
+    const tacho__bounds_t *bounds;
     uint32_t max_pipelines;
     uint32_t recent_capacity;
     _Atomic(tacho__shard_t *) head;

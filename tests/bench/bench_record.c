@@ -2,11 +2,14 @@
  * bench_record: what one record costs, beside the baselines it is meant to
  * match, all measured in the same run on the same machine.
  *
- *   bench_record              the table (5 repetitions, medians, ratios)
- *   bench_record -n N         N operations per measurement (default 10M)
+ *   bench_record [-n N] [-r REPEATS]
+ *                             the table: every row once per repetition, in
+ *                             turn, so each baseline and each figure see
+ *                             the same noise; medians, and the median of
+ *                             the per-repetition ratios
  *   bench_record --callgrind MODE N
  *                             does only N operations of MODE (handle, name,
- *                             timed or atomic), so that under
+ *                             timed, atomic or floor), so that under
  *                             valgrind --tool=callgrind the instruction
  *                             count per operation is (Ir - Ir of N=0) / N.
  */
@@ -19,53 +22,92 @@
 
 #include <tacho/tacho.h>
 
-#define REPEATS 5
+#include "bench_util.h"
 
 static long ops = 10000000;
+static int repeats = 11;
 static tacho_collector_t *coll;
 static tacho_pipeline_t *pipes[2];
 static const char *names[2] = {"bench-a", "bench-b"};
 static _Atomic uint64_t counter;
 static volatile uint64_t sink_value;
 
-typedef void (*loop_fn)(int thread, int pipe);
+typedef void (*loop_fn)(int pipe);
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+/* Durations spread over a few hundred histogram buckets (1 ms to 68 ms),
+ * as real ones would; one run in 16 fails. */
+#define DURATION(i) (1000000 + ((uint64_t)(i)&0xfffff) * 64)
+#define OK(i) (((i)&15) != 0)
 
 /* ---- the measured loops ------------------------------------------------- */
 
-static void loop_atomic(int thread, int pipe)
+static void loop_atomic(int pipe)
 {
     for (long i = 0; i < ops; i++) {
         atomic_fetch_add_explicit(&counter, 1, memory_order_relaxed);
     }
 }
 
-static void loop_handle(int thread, int pipe)
+/*
+ * The state floor: the stores any record keeping tacho's guarantees must
+ * make (the outcome count, the sum, the last time, one histogram count,
+ * a recent entry of time, duration and pipeline, and a sequence number
+ * before and after), as plain stores with nothing computed: no clock, no
+ * bucket, no min or max, no lookup. It bounds from below what a record can
+ * cost on this machine.
+ */
+typedef struct floor_state {
+    uint64_t seq;
+    uint64_t outcome[2];
+    uint64_t sum;
+    int64_t last;
+    uint64_t hist[1024];
+    struct {
+        int64_t time;
+        uint64_t duration;
+        uint32_t pipe_ok;
+    } ring[1024];
+} floor_state_t;
+
+static floor_state_t floor_state[2];
+
+static void loop_floor(int pipe)
+{
+    floor_state_t *f = &floor_state[pipe];
+    for (long i = 0; i < ops; i++) {
+        uint64_t d = DURATION(i);
+        uint64_t s = f->seq + 1;
+        f->seq = s;
+        __asm__ volatile("" ::: "memory");
+        f->outcome[OK(i)]++;
+        f->sum += d;
+        f->last = (int64_t)s;
+        f->hist[(d >> 14) & 1023]++;
+        f->ring[s & 1023].time = (int64_t)s;
+        f->ring[s & 1023].duration = d;
+        f->ring[s & 1023].pipe_ok = (uint32_t)OK(i);
+        f->seq = s + 1;
+        __asm__ volatile("" ::: "memory");
+    }
+}
+
+static void loop_handle(int pipe)
 {
     tacho_pipeline_t *p = pipes[pipe];
     for (long i = 0; i < ops; i++) {
-        /* Durations spread over many buckets, as real ones would. */
-        tacho_pipeline_record(p, 1000000 + ((uint64_t)i & 0xfffff) * 64,
-                              (i & 15) != 0);
+        tacho_pipeline_record(p, DURATION(i), OK(i));
     }
 }
 
-static void loop_name(int thread, int pipe)
+static void loop_name(int pipe)
 {
     const char *name = names[pipe];
     for (long i = 0; i < ops; i++) {
-        tacho_record(coll, name, 1000000 + ((uint64_t)i & 0xfffff) * 64,
-                     (i & 15) != 0);
+        tacho_record(coll, name, DURATION(i), OK(i));
     }
 }
 
-static void loop_clock_pair(int thread, int pipe)
+static void loop_clock_pair(int pipe)
 {
     uint64_t acc = 0;
     for (long i = 0; i < ops; i++) {
@@ -77,7 +119,7 @@ static void loop_clock_pair(int thread, int pipe)
     sink_value = acc;
 }
 
-static void loop_timed(int thread, int pipe)
+static void loop_timed(int pipe)
 {
     tacho_pipeline_t *p = pipes[pipe];
     uint64_t acc = 0;
@@ -92,7 +134,6 @@ static void loop_timed(int thread, int pipe)
 
 typedef struct job {
     loop_fn fn;
-    int thread;
     int pipe;
     pthread_barrier_t *start;
     double seconds;
@@ -105,14 +146,14 @@ static void *run_job(void *arg)
      * thread's shard and cell is not measured. */
     tacho_pipeline_record(pipes[j->pipe], 1, true);
     pthread_barrier_wait(j->start);
-    double t = now_s();
-    j->fn(j->thread, j->pipe);
-    j->seconds = now_s() - t;
+    double t = bench_now_s();
+    j->fn(j->pipe);
+    j->seconds = bench_now_s() - t;
     return NULL;
 }
 
 /* Nanoseconds per operation per thread; `same` puts both threads on one
- * pipeline. */
+ * pipeline (or counter). */
 static double measure(loop_fn fn, int threads, int same)
 {
     pthread_barrier_t start;
@@ -120,7 +161,7 @@ static double measure(loop_fn fn, int threads, int same)
     job_t jobs[2];
     pthread_t t[2];
     for (int i = 0; i < threads; i++) {
-        jobs[i] = (job_t){fn, i, same ? 0 : i, &start, 0};
+        jobs[i] = (job_t){fn, same ? 0 : i, &start, 0};
         pthread_create(&t[i], NULL, run_job, &jobs[i]);
     }
     double total = 0;
@@ -132,70 +173,81 @@ static double measure(loop_fn fn, int threads, int same)
     return total / threads / (double)ops * 1e9;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median_of(loop_fn fn, int threads, int same)
-{
-    double v[REPEATS];
-    for (int r = 0; r < REPEATS; r++) {
-        v[r] = measure(fn, threads, same);
-    }
-    qsort(v, REPEATS, sizeof v[0], cmp_double);
-    return v[REPEATS / 2];
-}
-
-/* ---- output ----------------------------------------------------------------
+/* ---- the table ------------------------------------------------------------
  */
 
 typedef struct row {
+    const char *id;
     const char *what;
     loop_fn fn;
     int threads;
     int same;
-    double ns;
+    int base; /* index of the baseline row, or -1 */
 } row_t;
+
+enum { ATOMIC1, ATOMIC2, FLOOR, HANDLE1, CLOCKS = 9 };
+
+static const row_t rows[] = {
+    {"atomic_1t", "atomic add (relaxed), 1 thread", loop_atomic, 1, 1, -1},
+    {"atomic_2t", "atomic add, 2 threads, one counter", loop_atomic, 2, 1,
+     ATOMIC1},
+    {"floor_1t", "state floor (the stores alone), 1 thread", loop_floor, 1, 1,
+     ATOMIC1},
+    {"handle_1t", "record by handle, 1 thread", loop_handle, 1, 1, ATOMIC1},
+    {"handle_2t_same", "record by handle, 2 threads, one pipeline", loop_handle,
+     2, 1, ATOMIC1},
+    {"handle_2t_own", "record by handle, 2 threads, own pipelines", loop_handle,
+     2, 0, ATOMIC1},
+    {"name_1t", "record by name, 1 thread", loop_name, 1, 1, ATOMIC1},
+    {"name_2t_same", "record by name, 2 threads, one pipeline", loop_name, 2, 1,
+     ATOMIC1},
+    {"name_2t_own", "record by name, 2 threads, own pipelines", loop_name, 2, 0,
+     ATOMIC1},
+    {"clocks_1t", "2 x clock_gettime(MONOTONIC), 1 thread", loop_clock_pair, 1,
+     1, -1},
+    {"timed_1t", "run_begin + run_end, 1 thread", loop_timed, 1, 1, CLOCKS},
+};
+#define NROWS (sizeof rows / sizeof rows[0])
 
 static void print_table(void)
 {
-    row_t rows[] = {
-        {"atomic add (relaxed), 1 thread", loop_atomic, 1, 1, 0},
-        {"atomic add, 2 threads, one counter", loop_atomic, 2, 1, 0},
-        {"record by handle, 1 thread", loop_handle, 1, 1, 0},
-        {"record by handle, 2 threads, same pipeline", loop_handle, 2, 1, 0},
-        {"record by handle, 2 threads, own pipelines", loop_handle, 2, 0, 0},
-        {"record by name, 1 thread", loop_name, 1, 1, 0},
-        {"record by name, 2 threads, same pipeline", loop_name, 2, 1, 0},
-        {"record by name, 2 threads, own pipelines", loop_name, 2, 0, 0},
-        {"2 x clock_gettime(MONOTONIC), 1 thread", loop_clock_pair, 1, 1, 0},
-        {"run_begin + run_end, 1 thread", loop_timed, 1, 1, 0},
-    };
-    size_t n = sizeof rows / sizeof rows[0];
-    for (size_t i = 0; i < n; i++) {
-        rows[i].ns = median_of(rows[i].fn, rows[i].threads, rows[i].same);
+    double *ns[NROWS], *ratio[NROWS];
+    for (size_t i = 0; i < NROWS; i++) {
+        ns[i] = calloc((size_t)repeats, sizeof(double));
+        ratio[i] = calloc((size_t)repeats, sizeof(double));
     }
-    double atomic1 = rows[0].ns, atomic2 = rows[1].ns, clocks = rows[8].ns;
-    printf("%-46s %9s %12s %12s\n", "operation (median of 5)", "ns/op",
-           "x atomic 1T", "x baseline");
-    for (size_t i = 0; i < n; i++) {
-        double base = i == 9 ? clocks : (rows[i].threads == 2 ? atomic2 : 0);
-        printf("%-46s %9.2f %12.2f", rows[i].what, rows[i].ns,
-               rows[i].ns / atomic1);
-        if (base > 0 && i != 1) {
-            printf(" %12.2f", rows[i].ns / base);
+    for (int r = 0; r < repeats; r++) {
+        for (size_t i = 0; i < NROWS; i++) {
+            ns[i][r] = measure(rows[i].fn, rows[i].threads, rows[i].same);
         }
-        printf("\n");
+        for (size_t i = 0; i < NROWS; i++) {
+            int b = rows[i].base;
+            ratio[i][r] = b >= 0 ? ns[i][r] / ns[b][r] : 0;
+        }
     }
-    printf("\ntargets: handle 1T <= 1.00 x atomic 1T (got %.2f); "
-           "handle 2T same pipeline <= 1.20 x atomic 1T per thread "
-           "(got %.2f); run_begin+end <= 1.15 x two clock_gettime "
-           "(got %.2f)\n",
-           rows[2].ns / atomic1, rows[3].ns / atomic1, rows[9].ns / clocks);
-    printf("(x baseline: 2-thread rows against the 2-thread shared atomic; "
-           "the timed row against two clock_gettime calls)\n");
+    printf("%-44s %9s %10s  %s\n", "operation (median of repeats)", "ns/op",
+           "ratio", "(against)");
+    for (size_t i = 0; i < NROWS; i++) {
+        double m = bench_median(ns[i], (size_t)repeats);
+        char id[64];
+        snprintf(id, sizeof id, "record_%s_ns", rows[i].id);
+        printf("%-44s %9.2f", rows[i].what, m);
+        if (rows[i].base >= 0) {
+            double q = bench_median(ratio[i], (size_t)repeats);
+            printf(" %10.2f  (%s)\n", q, rows[rows[i].base].id);
+            bench_result(id, m);
+            snprintf(id, sizeof id, "record_%s_ratio", rows[i].id);
+            bench_result(id, q);
+        } else {
+            printf("\n");
+            bench_result(id, m);
+        }
+        free(ns[i]);
+        free(ratio[i]);
+    }
+    printf("(ratio: the median over repetitions of this row's time over its "
+           "baseline's, measured in the same repetition; 2-thread rows per "
+           "thread)\n");
 }
 
 static int callgrind_mode(const char *mode, long n)
@@ -204,16 +256,25 @@ static int callgrind_mode(const char *mode, long n)
                  : strcmp(mode, "name") == 0   ? loop_name
                  : strcmp(mode, "timed") == 0  ? loop_timed
                  : strcmp(mode, "atomic") == 0 ? loop_atomic
+                 : strcmp(mode, "floor") == 0  ? loop_floor
                                                : NULL;
     if (fn == NULL) {
-        fprintf(stderr, "unknown mode '%s' (handle, name, timed, atomic)\n",
+        fprintf(stderr,
+                "unknown mode '%s' (handle, name, timed, atomic, floor)\n",
                 mode);
         return 2;
     }
     ops = n;
     tacho_pipeline_record(pipes[0], 1, true);
-    fn(0, 0);
+    fn(0);
     return 0;
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: bench_record [-n N] [-r REPEATS] | --callgrind "
+                    "handle|name|timed|atomic|floor N\n");
+    return 2;
 }
 
 int main(int argc, char **argv)
@@ -228,15 +289,21 @@ int main(int argc, char **argv)
     int rc = 0;
     if (argc == 4 && strcmp(argv[1], "--callgrind") == 0) {
         rc = callgrind_mode(argv[2], atol(argv[3]));
-    } else if (argc == 3 && strcmp(argv[1], "-n") == 0 && atol(argv[2]) > 0) {
-        ops = atol(argv[2]);
-        print_table();
-    } else if (argc == 1) {
-        print_table();
     } else {
-        fprintf(stderr, "usage: bench_record [-n N] | --callgrind "
-                        "handle|name|timed|atomic N\n");
-        rc = 2;
+        for (int i = 1; rc == 0 && i < argc; i += 2) {
+            if (i + 1 < argc && strcmp(argv[i], "-n") == 0 &&
+                atol(argv[i + 1]) > 0) {
+                ops = atol(argv[i + 1]);
+            } else if (i + 1 < argc && strcmp(argv[i], "-r") == 0 &&
+                       atoi(argv[i + 1]) > 0) {
+                repeats = atoi(argv[i + 1]);
+            } else {
+                rc = usage();
+            }
+        }
+        if (rc == 0) {
+            print_table();
+        }
     }
     tacho_collector_free(coll);
     return rc;
