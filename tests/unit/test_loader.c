@@ -5,6 +5,7 @@
  * Loading real modules is tested through the shared library in
  * tests/plugins/test_plugin_loading.c.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,60 @@ static void write_text(const char *path, const char *text, mode_t mode)
     fputs(text, f);
     fclose(f);
     chmod(path, mode);
+}
+
+/* A fresh directory for one test; `path` gets the file sink `name` would
+ * have in it. Remove it with drop_dir(). */
+static char *sink_dir(const char *name, char *path, size_t size)
+{
+    char *dir = tacho_test_tmpdir("loader");
+    snprintf(path, size, "%s/tacho_sink_%s.so", dir, name);
+    return dir;
+}
+
+static void drop_dir(char *dir)
+{
+    tacho_test_rmtree(dir);
+    free(dir);
+}
+
+/* Opening sink `name` must fail with `code` and exactly the formatted
+ * message, leaving no type: from the file `path`, or, when `dir` is not
+ * NULL, by searching `dir` alone. */
+static void expect_refused(const char *name, const char *path, char *dir,
+                           int code, const char *fmt, ...) TACHO_PRINTF(5, 6);
+static void expect_refused(const char *name, const char *path, char *dir,
+                           int code, const char *fmt, ...)
+{
+    const tacho__sink_type_t *t = NULL;
+    tacho_error_t err;
+    int rc;
+    if (dir != NULL) {
+        char *dirs[] = {dir};
+        tacho__search_path_t sp = {dirs, 1};
+        rc = tacho__loader_open(name, &sp, &t, &err);
+    } else {
+        rc = tacho__loader_open_file(path, name, &t, &err);
+    }
+    CU_ASSERT_EQUAL(rc, code);
+    char want[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(want, sizeof want, fmt, ap);
+    va_end(ap);
+    CU_ASSERT_STRING_EQUAL(err.text, want);
+    CU_ASSERT_PTR_NULL(t);
+}
+
+/* Reading `d` as sink `name` from `where` must fail with `code`; returns
+ * the message (static until the next call). */
+static const char *read_fails(const tacho_sink_descriptor_t *d,
+                              const char *name, const char *where, int code)
+{
+    static tacho_error_t err;
+    tacho__sink_type_t t;
+    CU_ASSERT_EQUAL(tacho__sink_type_read(d, name, where, &t, &err), code);
+    return err.text;
 }
 
 /* Fails exactly the Nth allocation after arming. */
@@ -218,170 +273,111 @@ static void loader_not_found_long_list_truncates(void)
 
 static void loader_refuses_non_regular_file(void)
 {
-    char *dir = tacho_test_tmpdir("loader");
     char path[4096];
-    snprintf(path, sizeof path, "%s/tacho_sink_dirsink.so", dir);
+    char *dir = sink_dir("dirsink", path, sizeof path);
     CU_ASSERT_EQUAL_FATAL(mkdir(path, 0755), 0);
-    char *dirs[] = {dir};
-    tacho__search_path_t sp = {dirs, 1};
-    const tacho__sink_type_t *t = NULL;
-    tacho_error_t err;
-    CU_ASSERT_EQUAL(tacho__loader_open("dirsink", &sp, &t, &err),
-                    TACHO_EPLUGIN);
-    char want[8192];
-    snprintf(want, sizeof want, "sink 'dirsink': %s is not a regular file",
-             path);
-    CU_ASSERT_STRING_EQUAL(err.text, want);
-    tacho_test_rmtree(dir);
-    free(dir);
+    expect_refused("dirsink", NULL, dir, TACHO_EPLUGIN,
+                   "sink 'dirsink': %s is not a regular file", path);
+    drop_dir(dir);
 }
 
 static void loader_cannot_stat_file(void)
 {
-    char *dir = tacho_test_tmpdir("loader");
     char path[4096];
-    snprintf(path, sizeof path, "%s/tacho_sink_ghost.so", dir);
-    const tacho__sink_type_t *t = NULL;
-    tacho_error_t err;
-    CU_ASSERT_EQUAL(tacho__loader_open_file(path, "ghost", &t, &err),
-                    TACHO_EIO);
-    char want[8192];
-    snprintf(want, sizeof want,
-             "sink 'ghost': cannot stat %s: No such file or directory", path);
-    CU_ASSERT_STRING_EQUAL(err.text, want);
-    tacho_test_rmtree(dir);
-    free(dir);
+    char *dir = sink_dir("ghost", path, sizeof path);
+    expect_refused("ghost", path, NULL, TACHO_EIO,
+                   "sink 'ghost': cannot stat %s: No such file or directory",
+                   path);
+    drop_dir(dir);
 }
 
 static void loader_refuses_group_writable_file(void)
 {
-    char *dir = tacho_test_tmpdir("loader");
     char path[4096];
-    snprintf(path, sizeof path, "%s/tacho_sink_fake.so", dir);
+    char *dir = sink_dir("fake", path, sizeof path);
     write_text(path, "not loaded", 0666);
-    const tacho__sink_type_t *t = NULL;
-    tacho_error_t err;
-    CU_ASSERT_EQUAL(tacho__loader_open_file(path, "fake", &t, &err),
-                    TACHO_EACCES);
-    char want[8192];
-    snprintf(want, sizeof want,
-             "refusing sink 'fake': the file %s is writable by group or "
-             "others (mode 666)",
-             path);
-    CU_ASSERT_STRING_EQUAL(err.text, want);
-    tacho_test_rmtree(dir);
-    free(dir);
+    expect_refused("fake", path, NULL, TACHO_EACCES,
+                   "refusing sink 'fake': the file %s is writable by group "
+                   "or others (mode 666)",
+                   path);
+    drop_dir(dir);
 }
 
 static void loader_refuses_world_writable_directory(void)
 {
-    char *dir = tacho_test_tmpdir("loader");
     char path[4096];
-    snprintf(path, sizeof path, "%s/tacho_sink_fake.so", dir);
+    char *dir = sink_dir("fake", path, sizeof path);
     write_text(path, "not loaded", 0644);
     chmod(dir, 0777);
-    char *dirs[] = {dir};
-    tacho__search_path_t sp = {dirs, 1};
-    const tacho__sink_type_t *t = NULL;
-    tacho_error_t err;
-    CU_ASSERT_EQUAL(tacho__loader_open("fake", &sp, &t, &err), TACHO_EACCES);
-    char want[8192];
-    snprintf(want, sizeof want,
-             "refusing sink 'fake': the directory %s is writable by group or "
-             "others (mode 777)",
-             dir);
-    CU_ASSERT_STRING_EQUAL(err.text, want);
-    tacho_test_rmtree(dir);
-    free(dir);
+    expect_refused("fake", NULL, dir, TACHO_EACCES,
+                   "refusing sink 'fake': the directory %s is writable by "
+                   "group or others (mode 777)",
+                   dir);
+    drop_dir(dir);
 }
 
 static void loader_refuses_foreign_owner(void)
 {
-    char *dir = tacho_test_tmpdir("loader");
     char path[4096];
-    snprintf(path, sizeof path, "%s/tacho_sink_fake.so", dir);
+    char *dir = sink_dir("fake", path, sizeof path);
     write_text(path, "not loaded", 0644);
     /* Only root can give a file away; this suite runs as root in CI. */
     CU_ASSERT_EQUAL_FATAL(geteuid(), 0);
     CU_ASSERT_EQUAL_FATAL(chown(path, 12345, 12345), 0);
-    const tacho__sink_type_t *t = NULL;
-    tacho_error_t err;
-    CU_ASSERT_EQUAL(tacho__loader_open_file(path, "fake", &t, &err),
-                    TACHO_EACCES);
-    char want[8192];
-    snprintf(want, sizeof want,
-             "refusing sink 'fake': the file %s is owned by uid 12345, "
-             "neither root nor the current user",
-             path);
-    CU_ASSERT_STRING_EQUAL(err.text, want);
-    tacho_test_rmtree(dir);
-    free(dir);
+    expect_refused("fake", path, NULL, TACHO_EACCES,
+                   "refusing sink 'fake': the file %s is owned by uid 12345, "
+                   "neither root nor the current user",
+                   path);
+    drop_dir(dir);
 }
 
 static void loader_dlopen_failure_shows_linker_text(void)
 {
-    char *dir = tacho_test_tmpdir("loader");
     char path[4096];
-    snprintf(path, sizeof path, "%s/tacho_sink_garbage.so", dir);
+    char *dir = sink_dir("garbage", path, sizeof path);
     char junk[512];
     memset(junk, 'x', sizeof junk - 1);
     junk[sizeof junk - 1] = '\0';
     write_text(path, junk, 0644);
-    const tacho__sink_type_t *t = NULL;
-    tacho_error_t err;
-    CU_ASSERT_EQUAL(tacho__loader_open_file(path, "garbage", &t, &err),
-                    TACHO_EPLUGIN);
-    char want[8192];
-    snprintf(want, sizeof want, "cannot load %s: invalid ELF header", path);
     /* The dynamic linker's own words come through, not libltdl's generic
      * "file not found". */
-    CU_ASSERT_STRING_EQUAL(err.text, want);
-    CU_ASSERT_PTR_NULL(t);
-    tacho_test_rmtree(dir);
-    free(dir);
+    expect_refused("garbage", path, NULL, TACHO_EPLUGIN,
+                   "cannot load %s: invalid ELF header", path);
+    drop_dir(dir);
 }
 
 /* ---- descriptors ---------------------------------------------------- */
 
 static void loader_descriptor_null(void)
 {
-    tacho__sink_type_t t;
-    tacho_error_t err;
-    CU_ASSERT_EQUAL(tacho__sink_type_read(NULL, "x", "here", &t, &err),
-                    TACHO_EINVAL);
-    CU_ASSERT_STRING_EQUAL(err.text, "no descriptor given (here)");
+    CU_ASSERT_STRING_EQUAL(read_fails(NULL, "x", "here", TACHO_EINVAL),
+                           "no descriptor given (here)");
 }
 
 static void loader_descriptor_abi_major_mismatch(void)
 {
     tacho_sink_descriptor_t d = good_descriptor("x");
     d.abi_version = (2u << 16) | 3u;
-    tacho__sink_type_t t;
-    tacho_error_t err;
-    CU_ASSERT_EQUAL(tacho__sink_type_read(&d, "x", "/p/x.so", &t, &err),
-                    TACHO_EABI);
-    CU_ASSERT_STRING_EQUAL(err.text, "sink 'x' was built for ABI 2.3, this "
-                                     "tacho speaks 1.0 (/p/x.so)");
-    CU_ASSERT_EQUAL(
-        tacho__sink_type_read(&d, NULL, "static registration", &t, &err),
-        TACHO_EABI);
-    CU_ASSERT_STRING_EQUAL(err.text, "a sink was built for ABI 2.3, this "
-                                     "tacho speaks 1.0 (static registration)");
+    CU_ASSERT_STRING_EQUAL(read_fails(&d, "x", "/p/x.so", TACHO_EABI),
+                           "sink 'x' was built for ABI 2.3, this tacho "
+                           "speaks 1.0 (/p/x.so)");
+    CU_ASSERT_STRING_EQUAL(
+        read_fails(&d, NULL, "static registration", TACHO_EABI),
+        "a sink was built for ABI 2.3, this tacho speaks 1.0 (static "
+        "registration)");
 }
 
 static void loader_descriptor_short_struct(void)
 {
     tacho_sink_descriptor_t d = good_descriptor("x");
     d.struct_size = 16;
-    tacho__sink_type_t t;
-    tacho_error_t err;
-    CU_ASSERT_EQUAL(tacho__sink_type_read(&d, "x", "w", &t, &err), TACHO_EABI);
+    const char *text = read_fails(&d, "x", "w", TACHO_EABI);
     char want[256];
     snprintf(want, sizeof want,
              "sink 'x' has a descriptor of 16 bytes, but ABI 1.0 promises "
              "at least %zu (w)",
              sizeof(tacho_sink_descriptor_t));
-    CU_ASSERT_STRING_EQUAL(err.text, want);
+    CU_ASSERT_STRING_EQUAL(text, want);
 }
 
 /* A plugin built against a newer 1.x is accepted: the host reads the
@@ -401,9 +397,8 @@ static void loader_descriptor_newer_minor(void)
     CU_ASSERT_EQUAL(t.abi_major, 1);
     CU_ASSERT_EQUAL(t.abi_minor, 3);
     newer.d.struct_size = sizeof(tacho_sink_descriptor_t) - 8;
-    CU_ASSERT_EQUAL(tacho__sink_type_read(&newer.d, "x", "w", &t, &err),
-                    TACHO_EABI);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.text, "but ABI 1.3 promises at least"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(read_fails(&newer.d, "x", "w", TACHO_EABI),
+                                  "but ABI 1.3 promises at least"));
 }
 
 static void loader_descriptor_fields_copied(void)
@@ -433,40 +428,32 @@ static void loader_descriptor_fields_copied(void)
 static void loader_descriptor_bad_names(void)
 {
     tacho_sink_descriptor_t d = good_descriptor("Bad");
-    tacho__sink_type_t t;
-    tacho_error_t err;
-    CU_ASSERT_EQUAL(tacho__sink_type_read(&d, NULL, "w", &t, &err),
-                    TACHO_EPLUGIN);
-    CU_ASSERT_STRING_EQUAL(err.text, "w: the descriptor's name 'Bad' is not a "
-                                     "valid sink name (a-z, 0-9 and _)");
+    CU_ASSERT_STRING_EQUAL(read_fails(&d, NULL, "w", TACHO_EPLUGIN),
+                           "w: the descriptor's name 'Bad' is not a valid "
+                           "sink name (a-z, 0-9 and _)");
     d.name = NULL;
-    CU_ASSERT_EQUAL(tacho__sink_type_read(&d, NULL, "w", &t, &err),
-                    TACHO_EPLUGIN);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.text, "name '(null)'"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(read_fails(&d, NULL, "w", TACHO_EPLUGIN), "name '(null)'"));
     d.name = "other";
-    CU_ASSERT_EQUAL(tacho__sink_type_read(&d, "x", "w", &t, &err),
-                    TACHO_EPLUGIN);
-    CU_ASSERT_STRING_EQUAL(err.text, "w: the descriptor names sink 'other', "
-                                     "expected 'x'");
+    CU_ASSERT_STRING_EQUAL(read_fails(&d, "x", "w", TACHO_EPLUGIN),
+                           "w: the descriptor names sink 'other', expected "
+                           "'x'");
 }
 
 static void loader_descriptor_missing_callbacks(void)
 {
-    tacho__sink_type_t t;
-    tacho_error_t err;
     tacho_sink_descriptor_t d = good_descriptor("x");
     d.create = NULL;
-    CU_ASSERT_EQUAL(tacho__sink_type_read(&d, "x", "w", &t, &err),
-                    TACHO_EPLUGIN);
-    CU_ASSERT_STRING_EQUAL(err.text, "sink 'x' (w) has no create callback");
+    CU_ASSERT_STRING_EQUAL(read_fails(&d, "x", "w", TACHO_EPLUGIN),
+                           "sink 'x' (w) has no create callback");
     d = good_descriptor("x");
     d.write = NULL;
-    tacho__sink_type_read(&d, "x", "w", &t, &err);
-    CU_ASSERT_STRING_EQUAL(err.text, "sink 'x' (w) has no write callback");
+    CU_ASSERT_STRING_EQUAL(read_fails(&d, "x", "w", TACHO_EPLUGIN),
+                           "sink 'x' (w) has no write callback");
     d = good_descriptor("x");
     d.destroy = NULL;
-    tacho__sink_type_read(&d, "x", "w", &t, &err);
-    CU_ASSERT_STRING_EQUAL(err.text, "sink 'x' (w) has no destroy callback");
+    CU_ASSERT_STRING_EQUAL(read_fails(&d, "x", "w", TACHO_EPLUGIN),
+                           "sink 'x' (w) has no destroy callback");
 }
 
 static void loader_descriptor_bad_option_table(void)
@@ -476,11 +463,8 @@ static void loader_descriptor_bad_option_table(void)
         {NULL, 0, NULL, NULL, false}};
     tacho_sink_descriptor_t d = good_descriptor("x");
     d.options = bad;
-    tacho__sink_type_t t;
-    tacho_error_t err;
-    CU_ASSERT_EQUAL(tacho__sink_type_read(&d, "x", "w", &t, &err),
-                    TACHO_EPLUGIN);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.text, "sink 'x': option 'optional'"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(read_fails(&d, "x", "w", TACHO_EPLUGIN),
+                                  "sink 'x': option 'optional'"));
 }
 
 /* ---- static registration ------------------------------------------- */
