@@ -386,6 +386,52 @@ def sink_writes(proc, sink):
     return int(m.group(1))
 
 
+# ---- the push tests (Pushgateway, VictoriaMetrics) ---------------------------
+
+# The jobs of a worker that pushes at each interval: one that succeeds
+# (0.06 s each), one that fails.
+PUSH_JOBS_CONF = """runner = { workers = 2; shutdown_grace = 5.0; };
+jobs = (
+  { name = "sleeper"; argv = ["sleep", "0.06"]; every = 0.2; },
+  { name = "failer"; argv = ["false"]; every = 0.5; }
+);
+"""
+
+
+def push_conf(worker_id, url, job, interval=0.5, jobs=True, extra="",
+              push_format=None):
+    """A worker config whose prometheus sink pushes to `url` (in
+    `push_format` when given) and whose log sink writes JSON lines, with
+    PUSH_JOBS_CONF when `jobs`. `worker_id`, `job` and `extra` (more options
+    of the prometheus sink) are libconfig text, quoted where needed."""
+    fmt = f'push_format = "{push_format}"; ' if push_format else ""
+    return (f'tacho = {{ worker = "{worker_id}"; interval = {interval}; }};\n'
+            f'sinks = (\n  {{ plugin = "prometheus"; listen = ""; '
+            f'push_url = "{url}"; {fmt}push_job = "{job}"; '
+            f'push_timeout = 2.0; {extra} }},\n'
+            f'  {{ plugin = "log"; format = "json"; }}\n);\n'
+            + (PUSH_JOBS_CONF if jobs else ""))
+
+
+def run_once(worker_bin, work, name, conf, pipeline, argv):
+    """Runs `tacho-worker -c <name>.conf --run-once --name <pipeline> --
+    argv` in `work` with `conf`; returns (proc, exit status)."""
+    path = os.path.join(work, f"{name}.conf")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(conf)
+    proc = Proc(name, [worker_bin, "-c", path, "--run-once", "--name",
+                       pipeline, "--", *argv],
+                os.path.join(work, f"{name}.log"), env=worker_env(), cwd=work)
+    return proc, proc.wait(30)
+
+
+def figures_summary(figures):
+    """{pipeline: (runs, succeeded, failed)} of pipeline_figures() output,
+    for messages."""
+    return {p: (f.get("runs"), f.get("succeeded"), f.get("failed"))
+            for p, f in sorted(figures.items())}
+
+
 # ---- documented metric names -----------------------------------------------
 
 _DOC_ROW = re.compile(r"^\|\s*`(tacho_[a-z0-9_]+)`\s*\|\s*([a-z]+)")

@@ -31,22 +31,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ecosystem as eco  # noqa: E402
 
 JOB = "tacho-e2e"
-JOBS_CONF = """runner = { workers = 2; shutdown_grace = 5.0; };
-jobs = (
-  { name = "sleeper"; argv = ["sleep", "0.06"]; every = 0.2; },
-  { name = "failer"; argv = ["false"]; every = 0.5; }
-);
-"""
 
 
-def push_conf(worker_id, url, job=JOB, interval=0.5, jobs=True, extra=""):
-    """A worker config; `worker_id`, `job` and `extra` (more options of
-    the prometheus sink) are libconfig text, quoted where needed."""
-    return (f'tacho = {{ worker = "{worker_id}"; interval = {interval}; }};\n'
-            f'sinks = (\n  {{ plugin = "prometheus"; listen = ""; '
-            f'push_url = "{url}"; push_job = "{job}"; push_timeout = 2.0; '
-            f'{extra} }},\n  {{ plugin = "log"; format = "json"; }}\n);\n'
-            + (JOBS_CONF if jobs else ""))
+def push_conf(worker_id, url, job=JOB, **more):
+    """A worker config pushing to the gateway (ecosystem.push_conf)."""
+    return eco.push_conf(worker_id, url, job, **more)
 
 
 def start_gateway(binary, work, port, name="pushgateway"):
@@ -123,8 +112,8 @@ def check_interval_and_final(checks, args, gw_bin, work):
     checks.check("pushgateway_final_equals_worker",
                  pushed == final and
                  sum(f["runs"] for f in final.values()) == runs[0],
-                 f"pushed {summary(pushed)}; final snapshot "
-                 f"{summary(final)}; the worker ran {runs[0]}")
+                 f"pushed {eco.figures_summary(pushed)}; final snapshot "
+                 f"{eco.figures_summary(final)}; the worker ran {runs[0]}")
     g = group(url, JOB, "push-a")
     types = {k: v.get("type") for k, v in (g or {}).items()
              if k.startswith("tacho_")}
@@ -146,20 +135,9 @@ def check_interval_and_final(checks, args, gw_bin, work):
     return url
 
 
-def summary(figures):
-    return {p: (f.get("runs"), f.get("succeeded"), f.get("failed"))
-            for p, f in sorted(figures.items())}
-
-
 def run_once(args, work, name, conf, argv):
-    path = os.path.join(work, f"{name}.conf")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(conf)
-    proc = eco.Proc(name, [args.worker, "-c", path, "--run-once", "--name",
-                           "backup", "--", *argv],
-                    os.path.join(work, f"{name}.log"), env=eco.worker_env(),
-                    cwd=work)
-    return proc, proc.wait(30)
+    """One --run-once worker recording the pipeline "backup"."""
+    return eco.run_once(args.worker, work, name, conf, "backup", argv)
 
 
 def check_run_once(checks, args, url, work):
@@ -239,8 +217,8 @@ def check_late_gateway(checks, args, gw_bin, work):
                  status == 0 and pushed_figures(got) == final and
                  len(retries) == 1 and retries[0] > 0,
                  f"logged '{warning.group(0) if warning else None}'; then "
-                 f"pushed {summary(pushed_figures(got))} = final "
-                 f"{summary(final)}; pushed retries {retries}")
+                 f"pushed {eco.figures_summary(pushed_figures(got))} = final "
+                 f"{eco.figures_summary(final)}; pushed retries {retries}")
 
 
 def check_refused(checks, args, url, work):

@@ -31,23 +31,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ecosystem as eco  # noqa: E402
 
 JOB = "tacho-vm"
-JOBS_CONF = """runner = { workers = 2; shutdown_grace = 5.0; };
-jobs = (
-  { name = "sleeper"; argv = ["sleep", "0.06"]; every = 0.2; },
-  { name = "failer"; argv = ["false"]; every = 0.5; }
-);
-"""
 
 
-def import_conf(worker_id, url, interval=0.5, jobs=True, job=JOB, extra=""):
-    """A worker config; `worker_id`, `job` and `extra` (more options of
-    the prometheus sink) are libconfig text, quoted where needed."""
-    return (f'tacho = {{ worker = "{worker_id}"; interval = {interval}; }};\n'
-            f'sinks = (\n  {{ plugin = "prometheus"; listen = ""; '
-            f'push_url = "{url}"; push_format = "import"; '
-            f'push_job = "{job}"; push_timeout = 2.0; {extra} }},\n'
-            f'  {{ plugin = "log"; format = "json"; }}\n);\n'
-            + (JOBS_CONF if jobs else ""))
+def import_conf(worker_id, url, job=JOB, **more):
+    """A worker config pushing in VictoriaMetrics' import format
+    (ecosystem.push_conf)."""
+    return eco.push_conf(worker_id, url, job, push_format="import", **more)
 
 
 def start_vm(binary, work):
@@ -127,11 +116,6 @@ def stored_figures(url, worker_id):
     return out
 
 
-def summary(figures):
-    return {p: (f.get("runs"), f.get("succeeded"), f.get("failed"))
-            for p, f in sorted(figures.items())}
-
-
 def check_pushes(checks, args, url, work):
     worker = eco.start_worker(args.worker, import_conf("vm-a", url), work,
                               "vm-a")
@@ -152,8 +136,8 @@ def check_pushes(checks, args, url, work):
     final = eco.pipeline_figures(eco.last_json_snapshot(worker))
     stored = stored_figures(url, "vm-a")
     checks.check("vm_final_equals_worker", stored == final and final,
-                 f"stored {summary(stored)}; final snapshot "
-                 f"{summary(final)}")
+                 f"stored {eco.figures_summary(stored)}; final snapshot "
+                 f"{eco.figures_summary(final)}")
     q = eco.prom_query(
         url, "histogram_quantile(0.5, sum by (le) "
         f'(tacho_run_duration_seconds_bucket{{job="{JOB}",'
@@ -168,14 +152,7 @@ def check_pushes(checks, args, url, work):
 def run_once(args, work, name, conf, argv):
     """Runs `tacho-worker --run-once --name nightly -- argv` under `conf`;
     returns its exit status."""
-    path = os.path.join(work, f"{name}.conf")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(conf)
-    proc = eco.Proc(name, [args.worker, "-c", path, "--run-once", "--name",
-                           "nightly", "--", *argv],
-                    os.path.join(work, f"{name}.log"), env=eco.worker_env(),
-                    cwd=work)
-    return proc.wait(30)
+    return eco.run_once(args.worker, work, name, conf, "nightly", argv)[1]
 
 
 def check_run_once(checks, args, url, work):
