@@ -3,7 +3,9 @@
 #   scripts/deps.sh build   what building and running needs
 #   scripts/deps.sh test    that, plus what the test suites use
 #   scripts/deps.sh bench   build packages, plus what tests/bench/run.sh
-#                           measures against (collectd, wrk, valgrind)
+#                           measures against (collectd and the libraries
+#                           its write_prometheus and write_http plugins
+#                           load, wrk, valgrind)
 # Exits non-zero with the list of packages when they cannot be installed.
 set -euo pipefail
 
@@ -13,7 +15,7 @@ test_pkgs=(libcunit1-dev python3 python3-jsonschema python3-prometheus-client
            curl openssl valgrind clang libclang-rt-14-dev slowhttptest zzuf
            prometheus prometheus-pushgateway
            victoria-metrics chromium nodejs npm locales)
-bench_pkgs=(collectd-core wrk valgrind)
+bench_pkgs=(collectd-core libprotobuf-c1 libyajl2 wrk valgrind)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then
