@@ -4,10 +4,16 @@
 # empty environment, pkg-config and find_package (version-checked), the
 # custom sink example built with pkg-config and loaded by the installed
 # worker, and the man pages.
-#   test_install.sh SOURCE_DIR BUILD_DIR
+#   test_install.sh SOURCE_DIR BUILD_DIR [SANITIZERS]
 set -euo pipefail
 src=$1
 build=$2
+# A sanitizer build's library needs programs built with the same runtime
+# first in line: the find_package program gets the same -fsanitize.
+san_flags=()
+if [ -n "${3:-}" ]; then
+    san_flags=("-DCMAKE_C_FLAGS=-fsanitize=$3")
+fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tacho-install-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 prefix=$tmp/prefix
@@ -118,7 +124,7 @@ int main(void)
     return ok ? 0 : 1;
 }
 C
-    cmake -S "$tmp/fp" -B "$tmp/fp/b" -DWANT=1.0 \
+    cmake -S "$tmp/fp" -B "$tmp/fp/b" -DWANT=1.0 "${san_flags[@]}" \
         -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
     cmake --build "$tmp/fp/b" >/dev/null
     [ "$("$tmp/fp/b/fp")" = 1.0.0 ]
