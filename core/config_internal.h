@@ -1,7 +1,8 @@
 /*
  * Private: what core/config.c and core/options.c hand to the host.
  *
- * config.c parses and checks the `tacho` group and the shape of `sinks`;
+ * config.c parses the file and config_check.c checks the `tacho` group and
+ * the shape of `sinks` (config_file.h is private to those two);
  * options.c checks one sink's group against that sink's option table and
  * produces the typed tacho_options_t given to create().
  */
@@ -15,7 +16,7 @@
 #define TACHO__DEFAULT_INTERVAL 60.0      /* seconds */
 #define TACHO__DEFAULT_SHUTDOWN_GRACE 5.0 /* seconds */
 
-/* One entry of the `sinks` list, shape-checked by config.c. */
+/* One entry of the `sinks` list, shape-checked by config_check.c. */
 typedef struct tacho__sink_entry {
     const char *plugin;   /* [a-z0-9_]+ (checked), borrowed from the config */
     const char *name;     /* instance name: `name`, else the plugin name */
