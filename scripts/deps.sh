@@ -27,7 +27,10 @@ fi
 missing=()
 for p in "${want[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-    [ "$status" = "install ok installed" ] || missing+=("$p")
+    # A command of the package's name counts too: Node.js from NodeSource
+    # ships npm in its nodejs package, which conflicts with Debian's npm.
+    [ "$status" = "install ok installed" ] || command -v "$p" >/dev/null ||
+        missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
