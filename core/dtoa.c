@@ -1,0 +1,224 @@
+/*
+ * Shortest round-trip text of a double in "%.Ng" form (see dtoa.h).
+ *
+ * A finite double is v = m * 2^-s exactly. For a precision P, printf's
+ * digits are D = round-half-even(v * 10^k) with k = P - 1 - X, X the
+ * decimal exponent of v: with m * 10^k and 2^s in 128-bit integers that
+ * is one multiplication and one shift. The digits read back as v when
+ * D / 10^k lies inside v's rounding interval (half the gap to each
+ * neighbour, ends included when m is even), which is again a comparison
+ * of 128-bit integers. Whatever does not fit takes snprintf and strtod.
+ */
+#include "dtoa.h"
+
+#include <locale.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef unsigned __int128 u128;
+
+#define MAX_K 21 /* 10^21 < 2^70: 4 * m * 10^k stays below 2^125 */
+
+static u128 pow10_u128(int k)
+{
+    u128 p = 1;
+    for (int i = 0; i < k; i++) {
+        p *= 10;
+    }
+    return p;
+}
+
+static int bit_length(u128 x)
+{
+    uint64_t hi = (uint64_t)(x >> 64);
+    uint64_t lo = (uint64_t)x;
+    if (hi != 0) {
+        return 128 - __builtin_clzll(hi);
+    }
+    return lo != 0 ? 64 - __builtin_clzll(lo) : 0;
+}
+
+/* A positive normal double split as m * 2^-s (m has 53 bits). False when
+ * v is not normal or not below 2^53 (where s would be negative). */
+static bool split(double v, uint64_t *m, int *s)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    int exp = (int)((bits >> 52) & 0x7ff);
+    if (exp == 0 || exp == 0x7ff) {
+        return false;
+    }
+    *m = (bits & ((1ull << 52) - 1)) | (1ull << 52);
+    *s = 1075 - exp;
+    return *s >= 0 && *s <= 127;
+}
+
+/* floor(m * 10^k / 2^s) in *q and its round-half-even in *d; false when
+ * it does not fit. */
+static bool digits_of(uint64_t m, int s, int k, u128 *q, u128 *d)
+{
+    if (k < 0 || k > MAX_K) {
+        return false;
+    }
+    u128 n = (u128)m * pow10_u128(k);
+    if (s == 0) {
+        *q = *d = n;
+        return true;
+    }
+    *q = n >> s;
+    u128 r = n - (*q << s);
+    u128 half = (u128)1 << (s - 1);
+    *d = *q + (r > half || (r == half && (*q & 1) != 0));
+    return true;
+}
+
+/* 1 when D / 10^k reads back as m * 2^-s, 0 when not, -1 when the test
+ * does not fit in 128 bits. */
+static int reads_back(uint64_t m, int s, int k, u128 d)
+{
+    if (bit_length(d) + s + 2 > 127) {
+        return -1;
+    }
+    u128 a = d << (s + 2);
+    u128 p = pow10_u128(k);
+    u128 b = (u128)(4 * m) * p;
+    u128 high = 2 * p;
+    /* Below a power of two the gap to the lower neighbour halves. */
+    u128 low = m == (1ull << 52) ? p : 2 * p;
+    bool even = (m & 1) == 0;
+    if (a >= b) {
+        return a - b < high || (even && a - b == high);
+    }
+    return b - a < low || (even && b - a == low);
+}
+
+/* Writes `d` (digits, no trailing zeros) with decimal exponent `x` in
+ * %g's style for precision `p`; returns the length. */
+static size_t format_g(char *buf, u128 d, int x, int p)
+{
+    char digits[40];
+    int n = 0;
+    while (d % 10 == 0 && d != 0) {
+        d /= 10;
+    }
+    char rev[40];
+    do {
+        rev[n++] = (char)('0' + (int)(d % 10));
+        d /= 10;
+    } while (d != 0);
+    for (int i = 0; i < n; i++) {
+        digits[i] = rev[n - 1 - i];
+    }
+    char *w = buf;
+    if (x < -4 || x >= p) {
+        *w++ = digits[0];
+        if (n > 1) {
+            *w++ = '.';
+            memcpy(w, digits + 1, (size_t)(n - 1));
+            w += n - 1;
+        }
+        w += sprintf(w, "e%c%02d", x < 0 ? '-' : '+', x < 0 ? -x : x);
+        return (size_t)(w - buf);
+    }
+    if (x < 0) {
+        *w++ = '0';
+        *w++ = '.';
+        for (int i = 0; i < -x - 1; i++) {
+            *w++ = '0';
+        }
+        memcpy(w, digits, (size_t)n);
+        w += n;
+    } else {
+        for (int i = 0; i <= x; i++) {
+            *w++ = i < n ? digits[i] : '0';
+        }
+        if (n > x + 1) {
+            *w++ = '.';
+            memcpy(w, digits + x + 1, (size_t)(n - x - 1));
+            w += n - x - 1;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - buf);
+}
+
+/* The fast path for v > 0; 0 when it does not apply. */
+static size_t dtoa_fast(double v, char *buf)
+{
+    uint64_t m;
+    int s;
+    if (!split(v, &m, &s)) {
+        return 0;
+    }
+    int x = (int)floor(log10(v));
+    for (int p = 15; p <= 17; p++) {
+        u128 q, d;
+        /* The exponent guess is checked on the exact value's truncated
+         * digits (10^x <= v < 10^(x+1) exactly) and moved until right. */
+        for (int tries = 0;; tries++) {
+            if (tries == 3 || !digits_of(m, s, p - 1 - x, &q, &d)) {
+                return 0;
+            }
+            if (q >= pow10_u128(p)) {
+                x++;
+            } else if (q < pow10_u128(p - 1)) {
+                x--;
+            } else {
+                break;
+            }
+        }
+        int ok = reads_back(m, s, p - 1 - x, d);
+        if (ok < 0) {
+            return 0;
+        }
+        if (ok) {
+            /* Rounding 9.99..95 up carries into one more digit, which
+             * printf shows as 10.0..0 at the next exponent. */
+            bool carry = d == pow10_u128(p);
+            return format_g(buf, carry ? d / 10 : d, carry ? x + 1 : x, p);
+        }
+    }
+    return 0;
+}
+
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+
+static void make_c_locale(void)
+{
+    c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+}
+
+size_t tacho__dtoa_slow(double v, char *buf)
+{
+    pthread_once(&c_locale_once, make_c_locale);
+    locale_t saved = c_locale != (locale_t)0 ? uselocale(c_locale) : 0;
+    for (int p = 15; p <= 17; p++) {
+        snprintf(buf, TACHO__DTOA_MAX, "%.*g", p, v);
+        if (strtod(buf, NULL) == v) {
+            break;
+        }
+    }
+    if (saved != (locale_t)0) {
+        uselocale(saved);
+    }
+    return strlen(buf);
+}
+
+size_t tacho__dtoa(double v, char *buf)
+{
+    if (v > 0 || v < 0) {
+        bool neg = v < 0;
+        size_t n = dtoa_fast(neg ? -v : v, buf + neg);
+        if (n > 0) {
+            buf[0] = neg ? '-' : buf[0];
+            return n + neg;
+        }
+    }
+    return tacho__dtoa_slow(v, buf);
+}

@@ -1,0 +1,28 @@
+/*
+ * Private: the shortest "%.Ng" text (N = 15, 16 or 17) that reads back as
+ * exactly the same double, the form tacho's JSON uses for every number.
+ *
+ * tacho__dtoa() gives the same bytes as trying snprintf("%.15g"),
+ * "%.16g" and "%.17g" in the "C" locale and keeping the first that strtod
+ * reads back exactly, but for the values a snapshot holds (seconds,
+ * ratios, rates) it needs neither: the digits come from exact 128-bit
+ * integer arithmetic, and so does the round-trip test. Values outside
+ * that arithmetic's range take the snprintf path.
+ */
+#ifndef TACHO_DTOA_H
+#define TACHO_DTOA_H
+
+#include <stddef.h>
+
+/* Room tacho__dtoa() needs, terminator included. */
+#define TACHO__DTOA_MAX 32
+
+/* Writes the text of the finite double `v` into `buf` (TACHO__DTOA_MAX
+ * bytes) and returns its length. Always uses '.' as the decimal point. */
+size_t tacho__dtoa(double v, char *buf);
+
+/* The same through snprintf and strtod only (under a "C" numeric locale
+ * for this thread); the reference the fast path is tested against. */
+size_t tacho__dtoa_slow(double v, char *buf);
+
+#endif /* TACHO_DTOA_H */
