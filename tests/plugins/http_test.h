@@ -355,4 +355,18 @@ static inline void receiver_stop(receiver_t *rc)
     pthread_mutex_destroy(&rc->lock);
 }
 
+/* The next push of sink `plugin` in host `h` (pushing to `rc`) runs out of
+ * memory at its first allocation: the write is an error, logged as "push:
+ * out of memory", and nothing reaches the receiver. */
+static inline void expect_push_out_of_memory(tacho_host_t *h,
+                                             const char *plugin, receiver_t *rc)
+{
+    failing_alloc_nth(1);
+    CU_ASSERT_EQUAL(tacho_host_report_now(h), 0);
+    CU_ASSERT(wait_figure(h, plugin, tacho_sink_stats_errors, 1, 10000));
+    failing_alloc_nth(0);
+    CU_ASSERT(logged("push: out of memory"));
+    CU_ASSERT_EQUAL(receiver_requests(rc), 0);
+}
+
 #endif /* TACHO_HTTP_TEST_H */

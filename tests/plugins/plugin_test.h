@@ -41,6 +41,17 @@ static inline void sleep_ms(long ms)
     sleep_s((double)ms / 1000.0);
 }
 
+/* ---- files --------------------------------------------------------------- */
+
+/* Writes `text` to `path`, replacing it; fails the test if it cannot. */
+static inline void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(text, f);
+    fclose(f);
+}
+
 /* ---- log messages, captured ---------------------------------------------- */
 
 #define CAPTURE_MAX 256

@@ -8,6 +8,10 @@
 #ifndef TACHO_SINK_TEST_H
 #define TACHO_SINK_TEST_H
 
+#include <json-c/json.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "failing_alloc.h"
 #include "plugin_test.h"
 
@@ -170,6 +174,47 @@ static inline void expect_start_fails(const char *plugin, const char *options,
     CU_ASSERT_EQUAL_FATAL(open_host(plugin, options, &h, err), 0);
     CU_ASSERT_NOT_EQUAL(tacho_host_start(h, err), 0);
     tacho_host_close(h);
+}
+
+/* ---- JSON read back ------------------------------------------------------ */
+
+/* The member of `o` at a dotted path ("runs.total"), or NULL. */
+static inline json_object *json_member(json_object *o, const char *path)
+{
+    char key[128];
+    while (o != NULL && *path != '\0') {
+        size_t n = strcspn(path, ".");
+        snprintf(key, sizeof key, "%.*s", (int)n, path);
+        json_object *next = NULL;
+        if (!json_object_object_get_ex(o, key, &next)) {
+            return NULL;
+        }
+        o = next;
+        path += n + (path[n] == '.');
+    }
+    return o;
+}
+
+/* Validates the JSON `text` against docs/schema/<schema> with the
+ * project's validator (tests/support/validate_json.py). */
+static inline void assert_schema(const char *schema, const char *text)
+{
+    char path[] = "/tmp/tacho_schemaXXXXXX";
+    int fd = mkstemp(path);
+    CU_ASSERT_FATAL(fd >= 0);
+    CU_ASSERT_EQUAL(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    char *cmd = NULL;
+    CU_ASSERT_FATAL(
+        asprintf(&cmd,
+                 "/usr/bin/python3 %s/tests/support/validate_json.py"
+                 " %s/docs/schema/%s %s",
+                 TACHO_TEST_SOURCE_DIR, TACHO_TEST_SOURCE_DIR, schema,
+                 path) > 0);
+    int status = system(cmd);
+    CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    free(cmd);
+    unlink(path);
 }
 
 /* ---- waiting for the sink ------------------------------------------------ */

@@ -64,14 +64,6 @@ static tacho_host_t *start_csv(const char *path, const char *more)
     return h;
 }
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 /* ---- a strict RFC 4180 reader
  * ------------------------------------------------ */
 

@@ -257,10 +257,7 @@ static void host_default_from_file(void)
                      "\"%s/r.txt\"; } );\n",
                      group, dir);
     char *conf = fmt("%s/tacho.conf", dir);
-    FILE *f = fopen(conf, "w");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    fputs(text, f);
-    fclose(f);
+    write_file(conf, text);
     tacho_error_t err;
     char *missing = fmt("%s/missing.conf", dir);
     CU_ASSERT_EQUAL(tacho_default_open(missing, &err), TACHO_ENOENT);

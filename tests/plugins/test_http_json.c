@@ -11,10 +11,8 @@
 
 #include "http_test.h"
 
-#define VALIDATE TACHO_TEST_SOURCE_DIR "/tests/support/validate_json.py"
-#define SCHEMA_V1 TACHO_TEST_SOURCE_DIR "/docs/schema/tacho-snapshot-v1.json"
-#define SCHEMA_LEGACY                                                          \
-    TACHO_TEST_SOURCE_DIR "/docs/schema/tacho-legacy-metrics.json"
+#define SCHEMA_V1 "tacho-snapshot-v1.json"
+#define SCHEMA_LEGACY "tacho-legacy-metrics.json"
 
 static tacho_host_t *start_json(const char *options, char *base, size_t size)
 {
@@ -35,38 +33,9 @@ static char *fetch(const char *base, const char *path, const char *type)
     return r.body;
 }
 
-/* Runs validate_json.py on `text` against `schema`. */
-static void assert_schema(const char *schema, const char *text)
-{
-    char path[] = "/tmp/tacho_http_jsonXXXXXX";
-    int fd = mkstemp(path);
-    CU_ASSERT_FATAL(fd >= 0);
-    CU_ASSERT_EQUAL(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-    char *cmd = NULL;
-    CU_ASSERT_FATAL(asprintf(&cmd, "/usr/bin/python3 %s %s %s", VALIDATE,
-                             schema, path) > 0);
-    int status = system(cmd);
-    CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    free(cmd);
-    unlink(path);
-}
-
-static json_object *get(json_object *o, const char *dotted)
-{
-    char *copy = strdup(dotted);
-    for (char *save = NULL, *k = strtok_r(copy, ".", &save);
-         k != NULL && o != NULL; k = strtok_r(NULL, ".", &save)) {
-        json_object *next = NULL;
-        o = json_object_object_get_ex(o, k, &next) ? next : NULL;
-    }
-    free(copy);
-    return o;
-}
-
 static int64_t get_int(json_object *o, const char *dotted)
 {
-    json_object *v = get(o, dotted);
+    json_object *v = json_member(o, dotted);
     CU_ASSERT_PTR_NOT_NULL(v);
     return v != NULL ? json_object_get_int64(v) : -1;
 }
@@ -75,18 +44,21 @@ static int64_t get_int(json_object *o, const char *dotted)
 static void check_v1(json_object *doc)
 {
     CU_ASSERT_EQUAL(get_int(doc, "schemaVersion"), 1);
-    CU_ASSERT_STRING_EQUAL(json_object_get_string(get(doc, "worker")), "w1");
+    CU_ASSERT_STRING_EQUAL(json_object_get_string(json_member(doc, "worker")),
+                           "w1");
     CU_ASSERT_EQUAL(get_int(doc, "runs.total"), 4);
     CU_ASSERT_EQUAL(get_int(doc, "runs.failed"), 1);
-    json_object *pipelines = get(doc, "pipelines");
+    json_object *pipelines = json_member(doc, "pipelines");
     CU_ASSERT_FATAL(json_object_array_length(pipelines) == 2);
     json_object *alpha = json_object_array_get_idx(pipelines, 0);
-    CU_ASSERT_STRING_EQUAL(json_object_get_string(get(alpha, "name")), "alpha");
+    CU_ASSERT_STRING_EQUAL(json_object_get_string(json_member(alpha, "name")),
+                           "alpha");
     CU_ASSERT_EQUAL(get_int(alpha, "runs.total"), 3);
     CU_ASSERT_EQUAL(get_int(alpha, "runs.succeeded"), 2);
-    CU_ASSERT_DOUBLE_EQUAL(json_object_get_double(get(alpha, "durations.sum")),
-                           0.06, 1e-12);
-    CU_ASSERT_EQUAL(json_object_array_length(get(doc, "recent")), 4);
+    CU_ASSERT_DOUBLE_EQUAL(
+        json_object_get_double(json_member(alpha, "durations.sum")), 0.06,
+        1e-12);
+    CU_ASSERT_EQUAL(json_object_array_length(json_member(doc, "recent")), 4);
 }
 
 static void http_json_serves_schema_v1(void)
@@ -124,8 +96,9 @@ static void http_json_serves_legacy(void)
     CU_ASSERT_EQUAL(get_int(doc, "totalRuns"), 4);
     CU_ASSERT_EQUAL(get_int(doc, "failed"), 1);
     CU_ASSERT_EQUAL(get_int(doc, "succeeded"), 3);
-    CU_ASSERT_DOUBLE_EQUAL(json_object_get_double(get(doc, "maxExecutionTime")),
-                           30.0, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(
+        json_object_get_double(json_member(doc, "maxExecutionTime")), 30.0,
+        1e-9);
     assert_schema(SCHEMA_LEGACY, body);
     json_object_put(doc);
     free(body);
@@ -147,10 +120,7 @@ static void http_json_healthz_and_paths(void)
     CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
     char token[300];
     snprintf(token, sizeof token, "%s/token", dir);
-    FILE *f = fopen(token, "w");
-    CU_ASSERT_FATAL(f != NULL);
-    fputs("s3cret\n", f);
-    fclose(f);
+    write_file(token, "s3cret\n");
     char opts[512];
     snprintf(opts, sizeof opts, "  auth_token_file = \"%s\";\n", token);
     char base[256];
@@ -322,10 +292,7 @@ static void http_json_dashboard_needs_credentials(void)
     char *dir = tacho_test_tmpdir("http_json");
     char file[600];
     snprintf(file, sizeof file, "%s/basic", dir);
-    FILE *f = fopen(file, "w");
-    CU_ASSERT_FATAL(f != NULL);
-    fputs("ops:pa55word\n", f);
-    fclose(f);
+    write_file(file, "ops:pa55word\n");
     char opts[800];
     snprintf(opts, sizeof opts, "  auth_basic_file = \"%s\";\n", file);
     char base[256];
@@ -513,12 +480,7 @@ static void http_json_push_out_of_memory(void)
     const unsigned statuses[] = {200};
     receiver_start(&rc, statuses, 1);
     tacho_host_t *h = start_pusher("http_json", &rc, "", "");
-    failing_alloc_nth(1);
-    CU_ASSERT_EQUAL(tacho_host_report_now(h), 0);
-    CU_ASSERT(wait_figure(h, "http_json", tacho_sink_stats_errors, 1, 10000));
-    failing_alloc_nth(0);
-    CU_ASSERT(logged("push: out of memory"));
-    CU_ASSERT_EQUAL(receiver_requests(&rc), 0);
+    expect_push_out_of_memory(h, "http_json", &rc);
     tacho_host_close(h);
     receiver_stop(&rc);
 }

@@ -29,16 +29,13 @@ static int suite_cleanup(void)
 }
 
 /* Writes `text` to <tmp>/<name> and returns the path (static storage). */
-static const char *write_file(const char *name, const char *text)
+static const char *tmp_file(const char *name, const char *text)
 {
     static char path[8][512];
     static int slot;
     char *p = path[slot++ % 8];
     snprintf(p, sizeof path[0], "%s/%s", tmp, name);
-    FILE *f = fopen(p, "w");
-    CU_ASSERT_FATAL(f != NULL);
-    fputs(text, f);
-    fclose(f);
+    write_file(p, text);
     return p;
 }
 
@@ -162,10 +159,10 @@ static void http_server_rejects_bad_secret_files(void)
     char big[5000];
     memset(big, 'x', sizeof big - 1);
     big[sizeof big - 1] = '\0';
-    const char *empty = write_file("empty", "\n");
-    const char *nocolon = write_file("nocolon", "justauser\n");
-    const char *large = write_file("large", big);
-    const char *cert = write_file("cert.pem", "not a certificate\n");
+    const char *empty = tmp_file("empty", "\n");
+    const char *nocolon = tmp_file("nocolon", "justauser\n");
+    const char *large = tmp_file("large", big);
+    const char *cert = tmp_file("cert.pem", "not a certificate\n");
     char opts[6][700];
     snprintf(opts[0], sizeof opts[0], "  auth_token_file = \"%s/none\";\n",
              tmp);
@@ -295,8 +292,8 @@ static void http_server_bearer_and_basic_auth(void)
     char opts[1024];
     snprintf(opts, sizeof opts,
              "  auth_token_file = \"%s\";\n  auth_basic_file = \"%s\";\n",
-             write_file("token", "t0ken-value\n"),
-             write_file("basic", "scraper:pa:ss\n"));
+             tmp_file("token", "t0ken-value\n"),
+             tmp_file("basic", "scraper:pa:ss\n"));
     char base[256];
     tacho_host_t *h =
         start_listening("prometheus", "127.0.0.1:0", opts, base, sizeof base);
@@ -376,8 +373,8 @@ static void http_server_tls_bad_certificate(void)
     snprintf(opts, sizeof opts,
              "  listen = \"127.0.0.1:0\";\n  tls_cert_file = \"%s\";\n"
              "  tls_key_file = \"%s\";\n",
-             write_file("bad-cert.pem", "garbage\n"),
-             write_file("bad-key.pem", "garbage\n"));
+             tmp_file("bad-cert.pem", "garbage\n"),
+             tmp_file("bad-key.pem", "garbage\n"));
     tacho_host_t *h = NULL;
     tacho_error_t err;
     CU_ASSERT_EQUAL_FATAL(open_host("prometheus", opts, &h, &err), 0);

@@ -429,10 +429,7 @@ static void loading_list_sinks(void)
 static char *write_config(const char *dir, const char *name, const char *text)
 {
     char *path = fmt("%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    fputs(text, f);
-    fclose(f);
+    write_file(path, text);
     return path;
 }
 

@@ -645,12 +645,7 @@ static void prometheus_push_out_of_memory(void)
     receiver_start(&rc, statuses, 1);
     tacho_host_t *h = start_pusher("prometheus", &rc, "", "");
     record_fixtures(h);
-    failing_alloc_nth(1);
-    CU_ASSERT_EQUAL(tacho_host_report_now(h), 0);
-    CU_ASSERT(wait_figure(h, "prometheus", tacho_sink_stats_errors, 1, 10000));
-    failing_alloc_nth(0);
-    CU_ASSERT(logged("push: out of memory"));
-    CU_ASSERT_EQUAL(receiver_requests(&rc), 0);
+    expect_push_out_of_memory(h, "prometheus", &rc);
     CU_ASSERT_EQUAL(tacho_host_report_now(h), 0);
     CU_ASSERT(wait_figure(h, "prometheus", tacho_sink_stats_writes, 1, 10000));
     CU_ASSERT_EQUAL(receiver_requests(&rc), 1);
