@@ -176,6 +176,14 @@ static inline void expect_start_fails(const char *plugin, const char *options,
     tacho_host_close(h);
 }
 
+/* ---- values read back ---------------------------------------------------- */
+
+/* RFC 3339 text of a time, as the sinks write it. */
+static inline void time_text(int64_t ns, char *buf)
+{
+    CU_ASSERT(tacho_format_rfc3339(ns, buf, TACHO_RFC3339_TEXT_MAX) > 0);
+}
+
 /* ---- JSON read back ------------------------------------------------------ */
 
 /* The member of `o` at a dotted path ("runs.total"), or NULL. */

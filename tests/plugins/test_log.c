@@ -79,11 +79,6 @@ static bool near(double a, double b)
     return d <= 1e-9 * scale + 1e-12;
 }
 
-static void time_text(int64_t ns, char *buf)
-{
-    CU_ASSERT(tacho_format_rfc3339(ns, buf, TACHO_RFC3339_TEXT_MAX) > 0);
-}
-
 /* ---- comparisons with a snapshot -------------------------------------------
  */
 
