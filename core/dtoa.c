@@ -24,13 +24,37 @@ typedef unsigned __int128 u128;
 
 #define MAX_K 21 /* 10^21 < 2^70: 4 * m * 10^k stays below 2^125 */
 
+#define E19 10000000000000000000ull
+
+/* 10^0 .. 10^MAX_K. */
+static const u128 pow10_table[MAX_K + 1] = {
+    1ull,
+    10ull,
+    100ull,
+    1000ull,
+    10000ull,
+    100000ull,
+    1000000ull,
+    10000000ull,
+    100000000ull,
+    1000000000ull,
+    10000000000ull,
+    100000000000ull,
+    1000000000000ull,
+    10000000000000ull,
+    100000000000000ull,
+    1000000000000000ull,
+    10000000000000000ull,
+    100000000000000000ull,
+    1000000000000000000ull,
+    E19,
+    (u128)E19 * 10,
+    (u128)E19 * 100,
+};
+
 static u128 pow10_u128(int k)
 {
-    u128 p = 1;
-    for (int i = 0; i < k; i++) {
-        p *= 10;
-    }
-    return p;
+    return pow10_table[k];
 }
 
 static int bit_length(u128 x)
@@ -97,23 +121,44 @@ static int reads_back(uint64_t m, int s, int k, u128 d)
     return b - a < low || (even && b - a == low);
 }
 
-/* Writes `d` (digits, no trailing zeros) with decimal exponent `x` in
- * %g's style for precision `p`; returns the length. */
-static size_t format_g(char *buf, u128 d, int x, int p)
+/* "00" .. "99": two digits per division. */
+static const char pairs[201] =
+    "00010203040506070809101112131415161718192021222324"
+    "25262728293031323334353637383940414243444546474849"
+    "50515253545556575859606162636465666768697071727374"
+    "75767778798081828384858687888990919293949596979899";
+
+/* The decimal digits of `d` into `out`; returns how many. */
+static int digits_text(uint64_t d, char *out)
 {
-    char digits[40];
-    int n = 0;
+    char tmp[24];
+    char *p = tmp + sizeof tmp;
+    while (d >= 100) {
+        p -= 2;
+        memcpy(p, pairs + 2 * (d % 100), 2);
+        d /= 100;
+    }
+    if (d >= 10) {
+        p -= 2;
+        memcpy(p, pairs + 2 * d, 2);
+    } else {
+        *--p = (char)('0' + d);
+    }
+    int n = (int)(tmp + sizeof tmp - p);
+    memcpy(out, p, (size_t)n);
+    return n;
+}
+
+/* Writes the digits `d` (at most 17 of them, so 64 bits hold them) with
+ * decimal exponent `x` in %g's style for precision `p`; returns the
+ * length. */
+static size_t format_g(char *buf, uint64_t d, int x, int p)
+{
     while (d % 10 == 0 && d != 0) {
         d /= 10;
     }
-    char rev[40];
-    do {
-        rev[n++] = (char)('0' + (int)(d % 10));
-        d /= 10;
-    } while (d != 0);
-    for (int i = 0; i < n; i++) {
-        digits[i] = rev[n - 1 - i];
-    }
+    char digits[24];
+    int n = digits_text(d, digits);
     char *w = buf;
     if (x < -4 || x >= p) {
         *w++ = digits[0];
@@ -122,7 +167,16 @@ static size_t format_g(char *buf, u128 d, int x, int p)
             memcpy(w, digits + 1, (size_t)(n - 1));
             w += n - 1;
         }
-        w += sprintf(w, "e%c%02d", x < 0 ? '-' : '+', x < 0 ? -x : x);
+        /* "e", the sign and at least two digits, as printf writes. */
+        int e = x < 0 ? -x : x;
+        *w++ = 'e';
+        *w++ = x < 0 ? '-' : '+';
+        if (e >= 100) {
+            *w++ = (char)('0' + e / 100);
+        }
+        *w++ = (char)('0' + e / 10 % 10);
+        *w++ = (char)('0' + e % 10);
+        *w = '\0';
         return (size_t)(w - buf);
     }
     if (x < 0) {
@@ -180,10 +234,44 @@ static size_t dtoa_fast(double v, char *buf)
             /* Rounding 9.99..95 up carries into one more digit, which
              * printf shows as 10.0..0 at the next exponent. */
             bool carry = d == pow10_u128(p);
-            return format_g(buf, carry ? d / 10 : d, carry ? x + 1 : x, p);
+            uint64_t digits = (uint64_t)(carry ? d / 10 : d);
+            return format_g(buf, digits, carry ? x + 1 : x, p);
         }
     }
     return 0;
+}
+
+/* Writes half-nanoseconds `h` (h / 2e9 seconds) in %g style when the
+ * exact decimal has at most 15 significant digits; 0 otherwise. */
+static size_t ns_text(uint64_t h, char *buf)
+{
+    /* h / 2e9 = 5h / 1e10: the digits of 5h, point 10 places left. */
+    uint64_t d = h * 5;
+    int x = -10;
+    while (d % 10 == 0) {
+        d /= 10;
+        x++;
+    }
+    int n = 1;
+    for (uint64_t t = d; t >= 10; t /= 10) {
+        n++;
+    }
+    if (n > 15) {
+        return 0;
+    }
+    return format_g(buf, d, x + n - 1, 15);
+}
+
+size_t tacho__dtoa_ns(double ns, char *buf)
+{
+    double twice = ns * 2;
+    if (ns > 0 && twice < 0x1p53 && twice == (double)(uint64_t)twice) {
+        size_t n = ns_text((uint64_t)twice, buf);
+        if (n > 0) {
+            return n;
+        }
+    }
+    return tacho__dtoa(ns / 1e9, buf);
 }
 
 static locale_t c_locale;

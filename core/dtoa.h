@@ -21,6 +21,13 @@
  * bytes) and returns its length. Always uses '.' as the decimal point. */
 size_t tacho__dtoa(double v, char *buf);
 
+/* The text of ns / 1e9 (nanoseconds as seconds), the same bytes as
+ * tacho__dtoa(ns / 1e9, buf). Whole and half nanoseconds whose seconds
+ * have at most 15 significant digits (durations, sums, quantiles) are
+ * written from their decimal digits directly: such a decimal is what
+ * "%.15g" shows and reads back as the quotient. */
+size_t tacho__dtoa_ns(double ns, char *buf);
+
 /* The same through snprintf and strtod only (under a "C" numeric locale
  * for this thread); the reference the fast path is tested against. */
 size_t tacho__dtoa_slow(double v, char *buf);

@@ -12,52 +12,18 @@
 #include <tacho/format.h>
 #include <tacho/json.h>
 
+#include "dtoa.h"
 #include "json_internal.h"
+#include "json_writer.h"
 
-#define NS_PER_SECOND 1e9
 
 /* ---- strings: always valid UTF-8 ------------------------------------- */
-
-/* Length of the well-formed UTF-8 sequence at `p` (RFC 3629: no overlong
- * forms, no surrogates, nothing above U+10FFFF), or 0 if it is not one.
- * Stops at the first bad byte, so it never reads past the terminator. */
-static size_t utf8_sequence_length(const unsigned char *p)
-{
-    unsigned lead = p[0];
-    unsigned lo = 0x80;
-    unsigned hi = 0xBF;
-    size_t n;
-    if (lead < 0x80) {
-        return 1;
-    } else if (lead >= 0xC2 && lead <= 0xDF) {
-        n = 2;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-        n = 3;
-        lo = lead == 0xE0 ? 0xA0 : lo; /* overlong */
-        hi = lead == 0xED ? 0x9F : hi; /* surrogates */
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-        n = 4;
-        lo = lead == 0xF0 ? 0x90 : lo; /* overlong */
-        hi = lead == 0xF4 ? 0x8F : hi; /* above U+10FFFF */
-    } else {
-        return 0;
-    }
-    if (p[1] < lo || p[1] > hi) {
-        return 0;
-    }
-    for (size_t i = 2; i < n; i++) {
-        if ((p[i] & 0xC0) != 0x80) {
-            return 0;
-        }
-    }
-    return n;
-}
 
 static bool utf8_valid(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     while (*p != '\0') {
-        size_t n = utf8_sequence_length(p);
+        size_t n = tacho__utf8_sequence_length(p);
         if (n == 0) {
             return false;
         }
@@ -80,7 +46,7 @@ static char *utf8_sanitize(const char *s)
     const unsigned char *p = (const unsigned char *)s;
     char *w = copy;
     while (*p != '\0') {
-        size_t n = utf8_sequence_length(p);
+        size_t n = tacho__utf8_sequence_length(p);
         if (n == 0) {
             memcpy(w, "\xEF\xBF\xBD", 3);
             w += 3;
@@ -287,35 +253,37 @@ void tacho__jb_uptime_text(tacho__jb_t *b, json_object *obj, const char *key,
 
 /* ---- schema 1 ------------------------------------------------------------ */
 
-static double seconds_of(uint64_t ns)
-{
-    return (double)ns / NS_PER_SECOND;
-}
+/*
+ * Schema 1 is written straight into text by the writer in json_writer.h:
+ * a scrape of /metrics.json renders it, and building a json-c tree of
+ * every figure first cost about 40 times as much. The writer writes what
+ * json-c's plain serialiser would; the pretty form is json-c's, from
+ * parsing that text (numbers keep their text through json-c's parser).
+ */
 
 /* The optional-value accessors that answer a plain double. */
 typedef bool (*optional_fn)(const tacho_stats_t *st, tacho_scope_t scope,
                             double *out);
 
-static void add_optional(tacho__jb_t *b, json_object *obj, const char *key,
-                         optional_fn fn, const tacho_stats_t *st,
-                         tacho_scope_t scope)
+static void add_optional(tacho__jw_t *w, const char *key, optional_fn fn,
+                         const tacho_stats_t *st, tacho_scope_t scope)
 {
     double v = 0;
     if (fn(st, scope, &v)) {
-        tacho__jb_number(b, obj, key, v);
+        tacho__jw_number(w, key, v);
     } else {
-        tacho__jb_null(b, obj, key);
+        tacho__jw_null(w, key);
     }
 }
 
 /* An optional duration in ns, written in seconds or as null. */
-static void add_optional_ns(tacho__jb_t *b, json_object *obj, const char *key,
-                            bool has, uint64_t ns)
+static void add_optional_ns(tacho__jw_t *w, const char *key, bool has,
+                            uint64_t ns)
 {
     if (has) {
-        tacho__jb_number(b, obj, key, seconds_of(ns));
+        tacho__jw_seconds(w, key, (double)ns);
     } else {
-        tacho__jb_null(b, obj, key);
+        tacho__jw_null(w, key);
     }
 }
 
@@ -325,155 +293,210 @@ static const struct {
 } quantiles[] = {
     {"p50", 0.5}, {"p90", 0.9}, {"p95", 0.95}, {"p99", 0.99}, {"p999", 0.999}};
 
-static void add_durations(tacho__jb_t *b, json_object *obj,
-                          const tacho_stats_t *st, tacho_scope_t scope)
+static void add_durations(tacho__jw_t *w, const tacho_stats_t *st,
+                          tacho_scope_t scope)
 {
-    json_object *d = tacho__jb_object(b, obj, "durations");
-    tacho__jb_number(b, d, "sum",
-                     seconds_of(tacho_stats_duration_sum_ns(st, scope)));
+    tacho__jw_object_begin(w, "durations");
+    tacho__jw_seconds(w, "sum", (double)tacho_stats_duration_sum_ns(st, scope));
     uint64_t ns = 0;
     bool has = tacho_stats_min_ns(st, scope, &ns);
-    add_optional_ns(b, d, "min", has, ns);
+    add_optional_ns(w, "min", has, ns);
     has = tacho_stats_max_ns(st, scope, &ns);
-    add_optional_ns(b, d, "max", has, ns);
+    add_optional_ns(w, "max", has, ns);
     double avg = 0;
     has = tacho_stats_avg_ns(st, scope, &avg);
-    tacho__jb_number(b, d, "avg", has ? avg / NS_PER_SECOND : NAN);
+    tacho__jw_seconds(w, "avg", has ? avg : NAN);
     for (size_t i = 0; i < sizeof quantiles / sizeof quantiles[0]; i++) {
         double v = 0;
         has = tacho_stats_quantile_ns(st, scope, quantiles[i].q, &v);
-        tacho__jb_number(b, d, quantiles[i].key, has ? v / NS_PER_SECOND : NAN);
+        tacho__jw_seconds(w, quantiles[i].key, has ? v : NAN);
     }
+    tacho__jw_object_end(w);
 }
 
 /* runs, successRatio, errorRatio, runsPerHour and durations of one scope;
  * the lifetime figures and the `window` object share this shape. */
-static void add_scope(tacho__jb_t *b, json_object *obj, const tacho_stats_t *st,
+static void add_scope(tacho__jw_t *w, const tacho_stats_t *st,
                       tacho_scope_t scope)
 {
-    json_object *runs = tacho__jb_object(b, obj, "runs");
-    tacho__jb_uint(b, runs, "total", tacho_stats_runs(st, scope));
-    tacho__jb_uint(b, runs, "succeeded", tacho_stats_succeeded(st, scope));
-    tacho__jb_uint(b, runs, "failed", tacho_stats_failed(st, scope));
-    add_optional(b, obj, "successRatio", tacho_stats_success_ratio, st, scope);
-    add_optional(b, obj, "errorRatio", tacho_stats_error_ratio, st, scope);
-    add_optional(b, obj, "runsPerHour", tacho_stats_runs_per_hour, st, scope);
-    add_durations(b, obj, st, scope);
+    tacho__jw_object_begin(w, "runs");
+    tacho__jw_uint(w, "total", tacho_stats_runs(st, scope));
+    tacho__jw_uint(w, "succeeded", tacho_stats_succeeded(st, scope));
+    tacho__jw_uint(w, "failed", tacho_stats_failed(st, scope));
+    tacho__jw_object_end(w);
+    add_optional(w, "successRatio", tacho_stats_success_ratio, st, scope);
+    add_optional(w, "errorRatio", tacho_stats_error_ratio, st, scope);
+    add_optional(w, "runsPerHour", tacho_stats_runs_per_hour, st, scope);
+    add_durations(w, st, scope);
 }
 
-static void add_buckets(tacho__jb_t *b, json_object *obj,
-                        const tacho_stats_t *st)
+/* The text of each bucket bound, made once per rendering: every pipeline
+ * has the snapshot's bounds. */
+typedef struct le_texts {
+    size_t n;
+    char text[TACHO_MAX_BUCKETS][TACHO__DTOA_MAX];
+    size_t len[TACHO_MAX_BUCKETS];
+} le_texts_t;
+
+static void le_texts_init(le_texts_t *t, const tacho_stats_t *total)
 {
-    json_object *arr = tacho__jb_array(b, obj, "buckets");
-    size_t n = tacho_stats_bucket_count(st);
-    for (size_t i = 0; i < n && b->rc == 0; i++) {
-        json_object *e = tacho__jb_append_object(b, arr);
-        tacho__jb_number(b, e, "le",
-                         seconds_of(tacho_stats_bucket_bound_ns(st, i)));
-        tacho__jb_uint(b, e, "count", tacho_stats_bucket_cumulative(st, i));
+    size_t n = tacho_stats_bucket_count(total);
+    t->n = n < TACHO_MAX_BUCKETS ? n : TACHO_MAX_BUCKETS;
+    for (size_t i = 0; i < t->n; i++) {
+        double ns = (double)tacho_stats_bucket_bound_ns(total, i);
+        t->len[i] = tacho__dtoa_ns(ns, t->text[i]);
     }
+}
+
+static void add_buckets(tacho__jw_t *w, const tacho_stats_t *st,
+                        const le_texts_t *le)
+{
+    tacho__jw_array_begin(w, "buckets");
+    size_t n = tacho_stats_bucket_count(st);
+    for (size_t i = 0; i < n && w->rc == 0; i++) {
+        tacho__jw_object_begin(w, NULL);
+        if (i < le->n) {
+            tacho__jw_number_text(w, "le", le->text[i], le->len[i]);
+        } else {
+            tacho__jw_seconds(w, "le",
+                              (double)tacho_stats_bucket_bound_ns(st, i));
+        }
+        tacho__jw_uint(w, "count", tacho_stats_bucket_cumulative(st, i));
+        tacho__jw_object_end(w);
+    }
+    tacho__jw_array_end(w);
 }
 
 /* Everything the total and each pipeline have in common. */
-static void add_figures(tacho__jb_t *b, json_object *obj,
-                        const tacho_stats_t *st)
+static void add_figures(tacho__jw_t *w, const tacho_stats_t *st,
+                        const le_texts_t *le)
 {
     int64_t last = 0;
     if (tacho_stats_last_run_ns(st, &last)) {
-        tacho__jb_time(b, obj, "lastRunTime", last);
+        tacho__jw_time(w, "lastRunTime", last);
     } else {
-        tacho__jb_null(b, obj, "lastRunTime");
+        tacho__jw_null(w, "lastRunTime");
     }
-    add_scope(b, obj, st, TACHO_SCOPE_LIFETIME);
-    json_object *window = tacho__jb_object(b, obj, "window");
-    add_scope(b, window, st, TACHO_SCOPE_WINDOW);
-    add_buckets(b, obj, st);
+    add_scope(w, st, TACHO_SCOPE_LIFETIME);
+    tacho__jw_object_begin(w, "window");
+    add_scope(w, st, TACHO_SCOPE_WINDOW);
+    tacho__jw_object_end(w);
+    add_buckets(w, st, le);
 }
 
-static void add_pipelines(tacho__jb_t *b, json_object *obj,
-                          const tacho_snapshot_t *s)
+static void add_pipelines(tacho__jw_t *w, const tacho_snapshot_t *s,
+                          const le_texts_t *le)
 {
-    json_object *arr = tacho__jb_array(b, obj, "pipelines");
+    tacho__jw_array_begin(w, "pipelines");
     size_t n = tacho_snapshot_pipeline_count(s);
-    for (size_t i = 0; i < n && b->rc == 0; i++) {
+    for (size_t i = 0; i < n && w->rc == 0; i++) {
         const tacho_stats_t *st = tacho_snapshot_pipeline(s, i);
-        json_object *p = tacho__jb_append_object(b, arr);
-        tacho__jb_string(b, p, "name", tacho_stats_name(st));
-        tacho__jb_bool(b, p, "overflow", tacho_stats_is_overflow(st));
-        add_figures(b, p, st);
+        tacho__jw_object_begin(w, NULL);
+        tacho__jw_string(w, "name", tacho_stats_name(st));
+        tacho__jw_bool(w, "overflow", tacho_stats_is_overflow(st));
+        add_figures(w, st, le);
+        tacho__jw_object_end(w);
     }
+    tacho__jw_array_end(w);
 }
 
-static void add_recent(tacho__jb_t *b, json_object *obj,
-                       const tacho_snapshot_t *s)
+static void add_recent(tacho__jw_t *w, const tacho_snapshot_t *s)
 {
-    json_object *arr = tacho__jb_array(b, obj, "recent");
+    tacho__jw_array_begin(w, "recent");
     size_t n = tacho_snapshot_recent_count(s);
-    for (size_t i = 0; i < n && b->rc == 0; i++) {
+    for (size_t i = 0; i < n && w->rc == 0; i++) {
         tacho_execution_t e;
         if (tacho_snapshot_recent(s, i, &e) != 0) {
             continue;
         }
-        json_object *r = tacho__jb_append_object(b, arr);
-        tacho__jb_time(b, r, "time", e.time_ns);
-        tacho__jb_string(b, r, "pipeline", e.pipeline);
-        tacho__jb_number(b, r, "durationSeconds", seconds_of(e.duration_ns));
-        tacho__jb_bool(b, r, "ok", e.ok);
+        tacho__jw_object_begin(w, NULL);
+        tacho__jw_time(w, "time", e.time_ns);
+        tacho__jw_string(w, "pipeline", e.pipeline);
+        tacho__jw_seconds(w, "durationSeconds", (double)e.duration_ns);
+        tacho__jw_bool(w, "ok", e.ok);
+        tacho__jw_object_end(w);
     }
+    tacho__jw_array_end(w);
 }
 
-static void add_sink(tacho__jb_t *b, json_object *obj,
-                     const tacho_sink_stats_t *ss)
+static void add_sink(tacho__jw_t *w, const tacho_sink_stats_t *ss)
 {
-    tacho__jb_string(b, obj, "name", tacho_sink_stats_name(ss));
-    tacho__jb_string(b, obj, "plugin", tacho_sink_stats_plugin(ss));
-    tacho__jb_bool(b, obj, "up", tacho_sink_stats_up(ss));
-    tacho__jb_bool(b, obj, "busy", tacho_sink_stats_busy(ss));
+    tacho__jw_string(w, "name", tacho_sink_stats_name(ss));
+    tacho__jw_string(w, "plugin", tacho_sink_stats_plugin(ss));
+    tacho__jw_bool(w, "up", tacho_sink_stats_up(ss));
+    tacho__jw_bool(w, "busy", tacho_sink_stats_busy(ss));
     uint64_t writes = tacho_sink_stats_writes(ss);
     uint64_t errors = tacho_sink_stats_errors(ss);
     uint64_t retries = tacho_sink_stats_retries(ss);
-    tacho__jb_uint(b, obj, "writes", writes);
-    tacho__jb_uint(b, obj, "errors", errors);
-    tacho__jb_uint(b, obj, "retries", retries);
-    tacho__jb_uint(b, obj, "skipped", tacho_sink_stats_skipped(ss));
+    tacho__jw_uint(w, "writes", writes);
+    tacho__jw_uint(w, "errors", errors);
+    tacho__jw_uint(w, "retries", retries);
+    tacho__jw_uint(w, "skipped", tacho_sink_stats_skipped(ss));
     /* Every completed write ends as OK, ERROR or RETRY; with none of them
      * there is no last write to give a duration of. */
     bool wrote = writes + errors + retries > 0;
-    add_optional_ns(b, obj, "lastWriteDurationSeconds", wrote,
+    add_optional_ns(w, "lastWriteDurationSeconds", wrote,
                     tacho_sink_stats_last_write_duration_ns(ss));
     int64_t success = tacho_sink_stats_last_success_ns(ss);
     if (success != 0) {
-        tacho__jb_time(b, obj, "lastSuccessTime", success);
+        tacho__jw_time(w, "lastSuccessTime", success);
     } else {
-        tacho__jb_null(b, obj, "lastSuccessTime");
+        tacho__jw_null(w, "lastSuccessTime");
     }
     const char *error = tacho_sink_stats_last_error(ss);
-    tacho__jb_string(b, obj, "lastError",
+    tacho__jw_string(w, "lastError",
                      error != NULL && error[0] != '\0' ? error : NULL);
 }
 
-static void add_sinks(tacho__jb_t *b, json_object *obj,
-                      const tacho_snapshot_t *s)
+static void add_sinks(tacho__jw_t *w, const tacho_snapshot_t *s)
 {
-    json_object *arr = tacho__jb_array(b, obj, "sinks");
+    tacho__jw_array_begin(w, "sinks");
     size_t n = tacho_snapshot_sink_count(s);
-    for (size_t i = 0; i < n && b->rc == 0; i++) {
-        json_object *e = tacho__jb_append_object(b, arr);
-        add_sink(b, e, tacho_snapshot_sink(s, i));
+    for (size_t i = 0; i < n && w->rc == 0; i++) {
+        tacho__jw_object_begin(w, NULL);
+        add_sink(w, tacho_snapshot_sink(s, i));
+        tacho__jw_object_end(w);
     }
+    tacho__jw_array_end(w);
 }
 
-static void add_header(tacho__jb_t *b, json_object *obj,
-                       const tacho_snapshot_t *s)
+static void add_header(tacho__jw_t *w, const tacho_snapshot_t *s)
 {
-    tacho__jb_uint(b, obj, "schemaVersion", TACHO_JSON_SCHEMA_VERSION);
-    tacho__jb_string(b, obj, "worker", tacho_snapshot_worker(s));
-    tacho__jb_time(b, obj, "timestamp", tacho_snapshot_timestamp_ns(s));
-    tacho__jb_time(b, obj, "startTime", tacho_snapshot_start_time_ns(s));
-    tacho__jb_number(b, obj, "uptimeSeconds",
-                     seconds_of(tacho_snapshot_uptime_ns(s)));
-    tacho__jb_uptime_text(b, obj, "uptime", s);
-    tacho__jb_uint(b, obj, "windowSeconds", tacho_snapshot_window_seconds(s));
+    tacho__jw_uint(w, "schemaVersion", TACHO_JSON_SCHEMA_VERSION);
+    tacho__jw_string(w, "worker", tacho_snapshot_worker(s));
+    tacho__jw_time(w, "timestamp", tacho_snapshot_timestamp_ns(s));
+    tacho__jw_time(w, "startTime", tacho_snapshot_start_time_ns(s));
+    tacho__jw_seconds(w, "uptimeSeconds", (double)tacho_snapshot_uptime_ns(s));
+    char text[TACHO_UPTIME_TEXT_MAX];
+    tacho_format_uptime(tacho_snapshot_uptime_ns(s) / 1000000000u, text,
+                        sizeof text);
+    tacho__jw_string(w, "uptime", text);
+    tacho__jw_uint(w, "windowSeconds", tacho_snapshot_window_seconds(s));
+}
+
+/* A first guess at the text's size, so the buffer seldom grows. */
+static size_t size_hint(const tacho_snapshot_t *s, unsigned flags)
+{
+    size_t n = 4096 + 2048 * tacho_snapshot_pipeline_count(s) +
+               256 * tacho_snapshot_sink_count(s);
+    if (!(flags & TACHO_JSON_NO_RECENT)) {
+        n += 128 * tacho_snapshot_recent_count(s);
+    }
+    return n;
+}
+
+/* json-c's pretty form of the plain `text`; takes `text` (freed). */
+static int prettify(char *text, char **out, size_t *len)
+{
+    tacho__jb_t b;
+    json_object *root = tacho__jb_begin(&b);
+    json_object_put(root);
+    json_object *parsed = b.rc == 0 ? json_tokener_parse(text) : NULL;
+    tacho_free(text);
+    if (b.rc == 0 && parsed == NULL) {
+        b.rc = TACHO_ENOMEM; /* our own text always parses */
+    }
+    return tacho__jb_finish(&b, parsed, TACHO_JSON_PRETTY, out, len);
 }
 
 int tacho_json_render(const tacho_snapshot_t *s, unsigned flags, char **out,
@@ -486,14 +509,24 @@ int tacho_json_render(const tacho_snapshot_t *s, unsigned flags, char **out,
     if (s == NULL) {
         return TACHO_EINVAL;
     }
-    tacho__jb_t b;
-    json_object *root = tacho__jb_begin(&b);
-    add_header(&b, root, s);
-    add_figures(&b, root, tacho_snapshot_total(s));
-    add_pipelines(&b, root, s);
+    tacho__jw_t w;
+    tacho__jw_init(&w, size_hint(s, flags));
+    tacho__jw_object_begin(&w, NULL);
+    le_texts_t le;
+    le_texts_init(&le, tacho_snapshot_total(s));
+    add_header(&w, s);
+    add_figures(&w, tacho_snapshot_total(s), &le);
+    add_pipelines(&w, s, &le);
     if (!(flags & TACHO_JSON_NO_RECENT)) {
-        add_recent(&b, root, s);
+        add_recent(&w, s);
     }
-    add_sinks(&b, root, s);
-    return tacho__jb_finish(&b, root, flags, out, len);
+    add_sinks(&w, s);
+    tacho__jw_object_end(&w);
+    char *text = NULL;
+    int rc = tacho__jw_finish(&w, &text, len);
+    if (rc != 0 || !(flags & TACHO_JSON_PRETTY)) {
+        *out = text;
+        return rc;
+    }
+    return prettify(text, out, len);
 }

@@ -27,6 +27,20 @@ static void same(double v)
     }
 }
 
+/* The nanoseconds form must match the general one on the quotient. */
+static void same_ns(double ns)
+{
+    char fast[TACHO__DTOA_MAX], slow[TACHO__DTOA_MAX];
+    size_t nf = tacho__dtoa_ns(ns, fast);
+    size_t ns_len = tacho__dtoa_slow(ns / 1e9, slow);
+    if (nf != ns_len || strcmp(fast, slow) != 0) {
+        if (mismatches++ < 10) {
+            printf("\n  %.17g ns: fast \"%s\", snprintf \"%s\"", ns, fast,
+                   slow);
+        }
+    }
+}
+
 /* A random 64-bit value (rand() gives 31 bits). */
 static uint64_t rand64(void)
 {
@@ -41,9 +55,14 @@ static void dtoa_seconds_from_nanoseconds(void)
         uint64_t ns = rand64() >> (rand() % 64);
         same((double)ns / 1e9);
         same(((double)ns + 0.5) / 1e9); /* quantiles are half-ns */
+        same_ns((double)ns);
+        same_ns((double)ns + 0.5);
+        same_ns((double)ns * 1.000001); /* not whole: the general path */
     }
     for (uint64_t ns = 0; ns < 20000; ns++) {
         same((double)ns / 1e9);
+        same_ns((double)ns);
+        same_ns((double)(ns * 1000000));
     }
     CU_ASSERT_EQUAL(mismatches, 0);
 }
