@@ -187,6 +187,7 @@ int main(int argc, char **argv)
     printf("%d runs of /bin/true, median of %d: plain loop %.3f s, "
            "tacho-worker %.3f s, ratio %.3f\n",
            runs, repeats, p, h, q);
+    bench_result("host_runs", runs);
     bench_result("host_plain_s", p);
     bench_result("host_worker_s", h);
     bench_result("host_ratio", q);

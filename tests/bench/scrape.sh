@@ -114,7 +114,9 @@ collectd_samples() {
     curl -sf "http://127.0.0.1:$collectd_port/metrics" | grep -c '^collectd_tacho'
 }
 all_there() { [ "$(collectd_samples)" -ge "$samples" ]; }
-wait_for 300 all_there
+# collectd's write threads hand every value to csv, write_http and
+# write_prometheus in turn: a few thousand values a second here.
+wait_for $((300 + samples / 20)) all_there
 collectd_after=$(rss_kib "$collectd_pid")
 
 echo "series: tacho /metrics $samples samples, collectd $(collectd_samples)"
