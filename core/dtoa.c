@@ -67,9 +67,10 @@ static int bit_length(u128 x)
     return lo != 0 ? 64 - __builtin_clzll(lo) : 0;
 }
 
-/* A positive normal double split as m * 2^-s (m has 53 bits). False when
- * v is not normal or not below 2^53 (where s would be negative). */
-static bool split(double v, uint64_t *m, int *s)
+/* A positive normal double split as m * 2^-s (m has 53 bits), and a guess
+ * at floor(log10(v)) within one. False when v is not normal or not below
+ * 2^53 (where s would be negative). */
+static bool split(double v, uint64_t *m, int *s, int *x)
 {
     uint64_t bits;
     memcpy(&bits, &v, sizeof bits);
@@ -79,6 +80,9 @@ static bool split(double v, uint64_t *m, int *s)
     }
     *m = (bits & ((1ull << 52) - 1)) | (1ull << 52);
     *s = 1075 - exp;
+    /* v is in [2^e, 2^(e+1)); 78913 / 2^18 is log10(2) from below. The
+     * caller corrects the guess from the digits. */
+    *x = ((exp - 1023) * 78913) >> 18;
     return *s >= 0 && *s <= 127;
 }
 
@@ -149,16 +153,11 @@ static int digits_text(uint64_t d, char *out)
     return n;
 }
 
-/* Writes the digits `d` (at most 17 of them, so 64 bits hold them) with
- * decimal exponent `x` in %g's style for precision `p`; returns the
- * length. */
-static size_t format_g(char *buf, uint64_t d, int x, int p)
+/* Writes the `n` significant digits (no trailing zeros) with decimal
+ * exponent `x` (that of the first digit) in %g's style for precision `p`;
+ * returns the length. */
+static size_t layout_g(char *buf, const char *digits, int n, int x, int p)
 {
-    while (d % 10 == 0 && d != 0) {
-        d /= 10;
-    }
-    char digits[24];
-    int n = digits_text(d, digits);
     char *w = buf;
     if (x < -4 || x >= p) {
         *w++ = digits[0];
@@ -201,15 +200,33 @@ static size_t format_g(char *buf, uint64_t d, int x, int p)
     return (size_t)(w - buf);
 }
 
+/* The digits of `d` without trailing zeros into `out`; returns how many. */
+static int significant(uint64_t d, char *out)
+{
+    int n = digits_text(d, out);
+    while (n > 1 && out[n - 1] == '0') {
+        n--;
+    }
+    return n;
+}
+
+/* Writes the digits `d` (at most 17 of them, so 64 bits hold them) with
+ * decimal exponent `x` in %g's style for precision `p`. */
+static size_t format_g(char *buf, uint64_t d, int x, int p)
+{
+    char digits[24];
+    int n = significant(d, digits);
+    return layout_g(buf, digits, n, x, p);
+}
+
 /* The fast path for v > 0; 0 when it does not apply. */
 static size_t dtoa_fast(double v, char *buf)
 {
     uint64_t m;
-    int s;
-    if (!split(v, &m, &s)) {
+    int s, x;
+    if (!split(v, &m, &s, &x)) {
         return 0;
     }
-    int x = (int)floor(log10(v));
     for (int p = 15; p <= 17; p++) {
         u128 q, d;
         /* The exponent guess is checked on the exact value's truncated
@@ -246,20 +263,16 @@ static size_t dtoa_fast(double v, char *buf)
 static size_t ns_text(uint64_t h, char *buf)
 {
     /* h / 2e9 = 5h / 1e10: the digits of 5h, point 10 places left. */
-    uint64_t d = h * 5;
-    int x = -10;
-    while (d % 10 == 0) {
-        d /= 10;
-        x++;
-    }
-    int n = 1;
-    for (uint64_t t = d; t >= 10; t /= 10) {
-        n++;
+    char digits[24];
+    int all = digits_text(h * 5, digits);
+    int n = all;
+    while (n > 1 && digits[n - 1] == '0') {
+        n--;
     }
     if (n > 15) {
         return 0;
     }
-    return format_g(buf, d, x + n - 1, 15);
+    return layout_g(buf, digits, n, all - 1 - 10, 15);
 }
 
 size_t tacho__dtoa_ns(double ns, char *buf)

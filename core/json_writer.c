@@ -83,16 +83,26 @@ static bool reserve(tacho__jw_t *w, size_t n)
 static void put(tacho__jw_t *w, const char *s, size_t n)
 {
     if (reserve(w, n)) {
-        memcpy(w->buf + w->len, s, n);
+        char *p = w->buf + w->len;
+        /* Most pieces are a few bytes: a loop beats a call to memcpy. */
+        if (n <= 16) {
+            for (size_t i = 0; i < n; i++) {
+                p[i] = s[i];
+            }
+        } else {
+            memcpy(p, s, n);
+        }
         w->len += n;
     }
 }
 
+/* Keys at most this long are copied while they are scanned. */
+#define SHORT_KEY 60
+
 /* The comma before a value and its key, if any. */
 static void begin_value(tacho__jw_t *w, const char *key)
 {
-    size_t n = key != NULL ? strlen(key) : 0;
-    if (!reserve(w, n + 4)) {
+    if (!reserve(w, SHORT_KEY + 4)) {
         return;
     }
     char *p = w->buf + w->len;
@@ -101,10 +111,16 @@ static void begin_value(tacho__jw_t *w, const char *key)
     }
     if (key != NULL) {
         *p++ = '"';
-        memcpy(p, key, n);
-        p += n;
-        *p++ = '"';
-        *p++ = ':';
+        size_t i = 0;
+        while (key[i] != '\0' && i < SHORT_KEY) {
+            *p++ = key[i++];
+        }
+        w->len = (size_t)(p - w->buf);
+        if (key[i] != '\0') {
+            put(w, key + i, strlen(key + i)); /* a long key: the rest */
+        }
+        put(w, "\":", 2);
+        return;
     }
     w->len = (size_t)(p - w->buf);
 }
