@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,8 +31,52 @@
 static int runs = 2000;
 static int repeats = 3;
 
-static double plain_loop(void)
+/* CPU seconds (user and system) of this process and its reaped children. */
+static double own_cpu_s(void)
 {
+    struct rusage self, children;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &children);
+    struct timeval t[] = {self.ru_utime, self.ru_stime, children.ru_utime,
+                          children.ru_stime};
+    double s = 0;
+    for (size_t i = 0; i < 4; i++) {
+        s += (double)t[i].tv_sec + (double)t[i].tv_usec / 1e6;
+    }
+    return s;
+}
+
+/* The same for process `pid`, from /proc (in clock ticks). */
+static double proc_cpu_s(pid_t pid)
+{
+    char path[64], text[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f != NULL ? fread(text, 1, sizeof text - 1, f) : 0;
+    if (f != NULL) {
+        fclose(f);
+    }
+    text[n] = '\0';
+    /* Fields 14 to 17 (utime, stime, cutime, cstime) follow the command
+     * name, which ends at the last ')'. */
+    char *p = strrchr(text, ')');
+    unsigned long long v[4] = {0};
+    if (p == NULL || sscanf(p + 2,
+                            "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+                            "%llu %llu %llu %llu",
+                            &v[0], &v[1], &v[2], &v[3]) != 4) {
+        return 0;
+    }
+    return (double)(v[0] + v[1] + v[2] + v[3]) / (double)sysconf(_SC_CLK_TCK);
+}
+
+typedef struct times {
+    double wall, cpu;
+} times_t;
+
+static times_t plain_loop(void)
+{
+    double c0 = own_cpu_s();
     double t0 = bench_now_s();
     for (int i = 0; i < runs; i++) {
         pid_t pid = fork();
@@ -45,7 +90,7 @@ static double plain_loop(void)
             exit(1);
         }
     }
-    return bench_now_s() - t0;
+    return (times_t){bench_now_s() - t0, own_cpu_s() - c0};
 }
 
 static const char config_text[] =
@@ -106,14 +151,15 @@ static int count_lines(char *buf, size_t *len, const char *what, int *started)
     return n;
 }
 
-static double through_worker(const char *worker, const char *config)
+static times_t through_worker(const char *worker, const char *config)
 {
     int fd;
     pid_t pid = spawn_worker(worker, config, &fd);
     char buf[65536];
     size_t len = 0;
     int done = 0, started = 0;
-    double t0 = 0, t1 = 0, deadline = bench_now_s() + MAX_SECONDS;
+    double t0 = 0, t1 = 0, c0 = 0, c1 = 0;
+    double deadline = bench_now_s() + MAX_SECONDS;
     while (done < runs && bench_now_s() < deadline) {
         struct pollfd p = {fd, POLLIN, 0};
         if (poll(&p, 1, 1000) <= 0) {
@@ -128,9 +174,11 @@ static double through_worker(const char *worker, const char *config)
         done += count_lines(buf, &len, " finished in ", &started);
         if (started && !was_started) {
             t0 = bench_now_s();
+            c0 = proc_cpu_s(pid);
         }
         t1 = bench_now_s();
     }
+    c1 = proc_cpu_s(pid);
     kill(pid, SIGTERM);
     /* Drain the final lines so the worker never blocks on a full pipe. */
     char sink[4096];
@@ -144,7 +192,7 @@ static double through_worker(const char *worker, const char *config)
                 runs);
         exit(1);
     }
-    return t1 - t0;
+    return (times_t){t1 - t0, c1 - c0};
 }
 
 int main(int argc, char **argv)
@@ -173,24 +221,40 @@ int main(int argc, char **argv)
     double *plain = calloc((size_t)repeats, sizeof(double));
     double *host = calloc((size_t)repeats, sizeof(double));
     double *ratio = calloc((size_t)repeats, sizeof(double));
+    double *cpu_ratio = calloc((size_t)repeats, sizeof(double));
+    double *cpu_plain = calloc((size_t)repeats, sizeof(double));
+    double *cpu_host = calloc((size_t)repeats, sizeof(double));
     for (int r = 0; r < repeats; r++) {
-        plain[r] = plain_loop();
-        host[r] = through_worker(argv[i], config);
-        ratio[r] = host[r] / plain[r];
-        printf("repeat %d: plain loop %.3f s, tacho-worker %.3f s (%.3f x)\n",
-               r + 1, plain[r], host[r], ratio[r]);
+        times_t p = plain_loop();
+        times_t h = through_worker(argv[i], config);
+        plain[r] = p.wall;
+        host[r] = h.wall;
+        ratio[r] = h.wall / p.wall;
+        cpu_plain[r] = p.cpu;
+        cpu_host[r] = h.cpu;
+        cpu_ratio[r] = p.cpu > 0 ? h.cpu / p.cpu : 0;
+        printf("repeat %d: plain loop %.3f s (CPU %.2f s), tacho-worker "
+               "%.3f s (CPU %.2f s): %.3f x wall, %.3f x CPU\n",
+               r + 1, p.wall, p.cpu, h.wall, h.cpu, ratio[r], cpu_ratio[r]);
     }
     unlink(config);
     double p = bench_median(plain, (size_t)repeats);
     double h = bench_median(host, (size_t)repeats);
     double q = bench_median(ratio, (size_t)repeats);
+    double cq = bench_median(cpu_ratio, (size_t)repeats);
     printf("%d runs of /bin/true, median of %d: plain loop %.3f s, "
-           "tacho-worker %.3f s, ratio %.3f\n",
-           runs, repeats, p, h, q);
+           "tacho-worker %.3f s, ratio %.3f (CPU time ratio %.3f)\n",
+           runs, repeats, p, h, q, cq);
     bench_result("host_runs", runs);
     bench_result("host_plain_s", p);
     bench_result("host_worker_s", h);
     bench_result("host_ratio", q);
+    bench_result("host_plain_cpu_s", bench_median(cpu_plain, (size_t)repeats));
+    bench_result("host_worker_cpu_s", bench_median(cpu_host, (size_t)repeats));
+    bench_result("host_cpu_ratio", cq);
+    free(cpu_ratio);
+    free(cpu_plain);
+    free(cpu_host);
     free(plain);
     free(host);
     free(ratio);

@@ -140,16 +140,6 @@ typedef struct job {
     double seconds;
 } job_t;
 
-/* The calling thread's CPU time: on a machine shared with other work, the
- * time a thread spends descheduled is not the record's cost, while cache
- * misses and waits on a contended line still count. */
-static double thread_cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void *run_job(void *arg)
 {
     job_t *j = arg;
@@ -157,9 +147,9 @@ static void *run_job(void *arg)
      * thread's shard and cell is not measured. */
     tacho_pipeline_record(pipes[j->pipe], 1, true);
     pthread_barrier_wait(j->start);
-    double t = thread_cpu_s();
+    double t = bench_thread_cpu_s();
     j->fn(j->pipe);
-    j->seconds = thread_cpu_s() - t;
+    j->seconds = bench_thread_cpu_s() - t;
     return NULL;
 }
 

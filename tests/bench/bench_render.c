@@ -5,7 +5,7 @@
  * the sink keeps it) and as JSON (tacho_json_render, as /metrics.json
  * serves it). The baseline, measured in the same run, is plain snprintf of
  * as many lines as the Prometheus text has, into a buffer kept between
- * runs.
+ * runs. Times are the thread's CPU time (the machine is shared).
  *
  *   bench_render [-r REPEATS]     table and @ result lines (run.sh)
  */
@@ -90,15 +90,15 @@ static void measure(size_t n, figures_t *f)
     size_t cap = 0;
     for (int r = 0; r < repeats; r++) {
         tacho_snapshot_t *s = NULL;
-        double t0 = bench_now_s();
+        double t0 = bench_thread_cpu_s();
         if (tacho_snapshot_take(c, &s) != 0) {
             fprintf(stderr, "bench_render: snapshot failed\n");
             exit(1);
         }
-        double t1 = bench_now_s();
+        double t1 = bench_thread_cpu_s();
         tacho__http_buf_reset(&out);
         tacho__prom_render(s, &fmt, &scratch, &out);
-        double t2 = bench_now_s();
+        double t2 = bench_thread_cpu_s();
         char *text = NULL;
         size_t len = 0;
         if (out.failed || tacho_json_render(s, 0, &text, &len) != 0) {
@@ -106,7 +106,7 @@ static void measure(size_t n, figures_t *f)
             exit(1);
         }
         tacho_free(text);
-        double t3 = bench_now_s();
+        double t3 = bench_thread_cpu_s();
         f->lines = count_lines(out.data, out.len);
         f->prom_bytes = out.len;
         f->json_bytes = len;
@@ -114,9 +114,9 @@ static void measure(size_t n, figures_t *f)
             cap = out.len * 2;
             buf = realloc(buf, cap);
         }
-        double t4 = bench_now_s();
+        double t4 = bench_thread_cpu_s();
         plain_snprintf(buf, cap, f->lines, n);
-        double t5 = bench_now_s();
+        double t5 = bench_thread_cpu_s();
         tacho_snapshot_free(s);
         take[r] = (t1 - t0) * 1e6;
         prom[r] = (t2 - t1) * 1e6;

@@ -164,6 +164,10 @@ def host_rows(t):
           t.get("host_worker_s"), "s", "plain fork/exec/wait loop",
           t.get("host_plain_s"), q, "<= 1.05x",
           None if q is None else q <= 1.05)
+    q = t.get("host_cpu_ratio")
+    t.row("the same, CPU time of the worker and its jobs",
+          t.get("host_worker_cpu_s"), "s", "the loop and its children",
+          t.get("host_plain_cpu_s"), q, "(reference)", None)
     q = t.get("embed_ratio")
     loss = None if q is None else 1 - q
     t.rows.append("| embedding: 10 us tasks on 2 threads, begin/end each | "
