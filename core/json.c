@@ -16,7 +16,6 @@
 #include "json_internal.h"
 #include "json_writer.h"
 
-
 /* ---- strings: always valid UTF-8 ------------------------------------- */
 
 static bool utf8_valid(const char *s)
