@@ -8,6 +8,8 @@
 #
 # Prints one line per start and @ result lines (medians) for run.sh.
 set -euo pipefail
+# shellcheck source=collectd_conf.sh
+. "$(dirname "$0")/collectd_conf.sh"
 
 build=${1:?usage: rss.sh BUILD_DIR [REPEATS [SETTLE]]}
 repeats=${2:-3}
@@ -57,37 +59,7 @@ sinks = (
   { plugin = "http_json"; listen = "127.0.0.1:$json"; }
 );
 EOF
-mkdir -p "$tmp/csv"
-cat >"$tmp/collectd.conf" <<EOF
-Hostname "bench"
-FQDNLookup false
-Interval 10
-BaseDir "$tmp"
-PIDFile "$tmp/collectd.pid"
-PluginDir "/usr/lib/collectd"
-TypesDB "/usr/share/collectd/types.db"
-LoadPlugin logfile
-<Plugin logfile>
-  LogLevel "info"
-  File "$tmp/collectd.log"
-</Plugin>
-LoadPlugin csv
-<Plugin csv>
-  DataDir "$tmp/csv"
-</Plugin>
-LoadPlugin write_prometheus
-<Plugin write_prometheus>
-  Host "127.0.0.1"
-  Port "$collectd_port"
-</Plugin>
-LoadPlugin write_http
-<Plugin write_http>
-  <Node "bench">
-    URL "http://127.0.0.1:9/collectd"
-    Format "JSON"
-  </Node>
-</Plugin>
-EOF
+collectd_base_conf "$tmp" "$collectd_port" >"$tmp/collectd.conf"
 
 tacho=()
 collectd=()

@@ -21,6 +21,8 @@ pipelines=${2:-100}
 seconds=${3:-10}
 repeats=${4:-3}
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=collectd_conf.sh
+. "$here/collectd_conf.sh"
 
 tmp=$(mktemp -d /tmp/tacho-scrape.XXXXXX)
 tacho_pid=
@@ -67,36 +69,9 @@ read -r _ tacho_before tacho_after <"$tmp/serve.out"
 samples=$(curl -sf "http://127.0.0.1:$prom_port/metrics" | grep -vc '^#')
 
 # --- collectd ---------------------------------------------------------------
-mkdir -p "$tmp/csv"
-cat >"$tmp/collectd.conf" <<EOF
-Hostname "bench"
-FQDNLookup false
-Interval 10
-BaseDir "$tmp"
-PIDFile "$tmp/collectd.pid"
-PluginDir "/usr/lib/collectd"
-TypesDB "/usr/share/collectd/types.db"
-LoadPlugin logfile
-<Plugin logfile>
-  LogLevel "info"
-  File "$tmp/collectd.log"
-</Plugin>
-LoadPlugin csv
-<Plugin csv>
-  DataDir "$tmp/csv"
-</Plugin>
-LoadPlugin write_prometheus
-<Plugin write_prometheus>
-  Host "127.0.0.1"
-  Port "$collectd_port"
-</Plugin>
-LoadPlugin write_http
-<Plugin write_http>
-  <Node "bench">
-    URL "http://127.0.0.1:9/collectd"
-    Format "JSON"
-  </Node>
-</Plugin>
+{
+collectd_base_conf "$tmp" "$collectd_port"
+cat <<EOF
 LoadPlugin unixsock
 <Plugin unixsock>
   SocketFile "$tmp/collectd.sock"
@@ -104,6 +79,7 @@ LoadPlugin unixsock
   DeleteSocket true
 </Plugin>
 EOF
+} >"$tmp/collectd.conf"
 collectd -f -C "$tmp/collectd.conf" >"$tmp/collectd.out" 2>&1 &
 collectd_pid=$!
 wait_for 100 test -S "$tmp/collectd.sock"
