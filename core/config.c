@@ -163,8 +163,28 @@ static int parse_failed(struct tacho_config *cfg, tacho__report_t *r)
                             config_error_text(&cfg->lc));
 }
 
-/* The common part of both loads, after libconfig has read the text. */
-static int finish_load(struct tacho_config *cfg, bool read_ok,
+/* For a checker that goes on past problems: leaves out the sink entries
+ * whose plugin or name was bad, or whose name an earlier entry took, so
+ * what remains can be opened. */
+static void keep_good_sinks(struct tacho_config *cfg)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < cfg->settings.sink_count; i++) {
+        const tacho__sink_entry_t *e = &cfg->sinks[i];
+        bool good = e->plugin != NULL && e->name != NULL;
+        for (size_t j = 0; good && j < kept; j++) {
+            good = strcmp(cfg->sinks[j].name, e->name) != 0;
+        }
+        if (good) {
+            cfg->sinks[kept++] = *e;
+        }
+    }
+    cfg->settings.sink_count = kept;
+}
+
+/* The common part of both loads, after libconfig has read the text. With
+ * `keep`, a config that parsed but has problems is still handed out. */
+static int finish_load(struct tacho_config *cfg, bool read_ok, bool keep,
                        tacho__report_t *r, tacho_config_t **out)
 {
     if (name_files(cfg) != 0) {
@@ -176,6 +196,11 @@ static int finish_load(struct tacho_config *cfg, bool read_ok,
         config_setting_set_hook(config_root_setting(&cfg->lc), cfg);
         tacho__config_check(cfg, r);
     }
+    if (r->code == TACHO_ECONFIG && read_ok && keep) {
+        keep_good_sinks(cfg);
+        *out = cfg;
+        return r->code;
+    }
     if (r->code != 0) {
         tacho_config_free(cfg);
         return r->code;
@@ -184,8 +209,8 @@ static int finish_load(struct tacho_config *cfg, bool read_ok,
     return 0;
 }
 
-int tacho_config_load_file(const char *path, tacho_config_t **out,
-                           tacho_error_fn each, void *arg, tacho_error_t *err)
+static int load_file(const char *path, tacho_config_t **out, bool keep,
+                     tacho_error_fn each, void *arg, tacho_error_t *err)
 {
     tacho__report_t r = {each, arg, err, 0};
     tacho_error_clear(err);
@@ -204,7 +229,19 @@ int tacho_config_load_file(const char *path, tacho_config_t **out,
     }
     errno = 0;
     bool ok = config_read_file(&cfg->lc, path) == CONFIG_TRUE;
-    return finish_load(cfg, ok, &r, out);
+    return finish_load(cfg, ok, keep, &r, out);
+}
+
+int tacho_config_load_file(const char *path, tacho_config_t **out,
+                           tacho_error_fn each, void *arg, tacho_error_t *err)
+{
+    return load_file(path, out, false, each, arg, err);
+}
+
+int tacho_config_check_file(const char *path, tacho_config_t **out,
+                            tacho_error_fn each, void *arg)
+{
+    return load_file(path, out, true, each, arg, NULL);
 }
 
 /*
@@ -285,7 +322,7 @@ int tacho_config_load_string(const char *text, tacho_config_t **out,
         return tacho__config_oom(&r);
     }
     bool ok = config_read_string(&cfg->lc, text) == CONFIG_TRUE;
-    return finish_load(cfg, ok, &r, out);
+    return finish_load(cfg, ok, false, &r, out);
 }
 
 void tacho_config_free(tacho_config_t *cfg)

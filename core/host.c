@@ -326,17 +326,18 @@ int tacho_host_check_file(const char *path, tacho_error_fn each, void *arg)
     tacho_error_t err;
     tacho_error_clear(&err);
     tacho_config_t *cfg = NULL;
-    int rc = tacho_config_load_file(path, &cfg, each, arg, &err);
-    if (rc != 0) {
+    int rc = tacho_config_check_file(path, &cfg, each, arg);
+    if (cfg == NULL) {
         return rc;
     }
     /* Opening a host loads every plugin, checks every sink's options and
-     * calls create(); closing an unstarted host only destroys. */
+     * calls create(); closing an unstarted host only destroys. A config
+     * with bad values still gets this far, so one run lists everything. */
     tacho_host_t *h = NULL;
-    rc = tacho_host_open(cfg, &h, each, arg, &err);
+    int open_rc = tacho_host_open(cfg, &h, each, arg, &err);
     tacho_host_close(h);
     tacho_config_free(cfg);
-    return rc;
+    return rc != 0 ? rc : open_rc;
 }
 
 /* ---- listing sinks --------------------------------------------------- */

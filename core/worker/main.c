@@ -280,7 +280,8 @@ static int check_config(const char *path)
     /* The jobs are checked whenever the file parses, so one run lists the
      * sinks' problems and the jobs' together. */
     tacho_config_t *cfg = NULL;
-    if (tacho_config_load_file(path, &cfg, NULL, NULL, NULL) == 0) {
+    tacho_config_check_file(path, &cfg, NULL, NULL);
+    if (cfg != NULL) {
         jobs_config_t jc;
         jobs_config_read(cfg, &jc, print_problem, &problems, NULL);
         jobs_config_free(&jc);

@@ -40,6 +40,20 @@ TACHO_EXTERN int tacho_config_load_file(const char *path, tacho_config_t **out,
 TACHO_EXTERN int tacho_config_load_string(const char *text, tacho_config_t **out,
                                           tacho_error_fn each, void *arg,
                                           tacho_error_t *err);
+/*
+ * Checks a config file for a tool that reports every problem (what
+ * `tacho-worker --check-config` does): as tacho_config_load_file(), but when
+ * the file parses and only its values are wrong, `*out` still receives the
+ * config, with the bad values of the `tacho` group left at their defaults and
+ * the sink entries whose `plugin` or `name` is bad (or taken) left out, so
+ * the caller can go on to check the sinks (tacho_host_open()) and its own
+ * sections. Every problem goes to `each`. Returns 0 when nothing was wrong,
+ * else the first problem's code (`*out` is NULL unless it is TACHO_ECONFIG).
+ * Ownership: `*out` is the caller's; free with tacho_config_free().
+ */
+TACHO_EXTERN int tacho_config_check_file(const char *path, tacho_config_t **out,
+                                         tacho_error_fn each, void *arg);
+
 /* Accepts NULL. */
 TACHO_EXTERN void tacho_config_free(tacho_config_t *cfg);
 

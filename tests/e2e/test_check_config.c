@@ -110,8 +110,40 @@ static void check_lists_every_problem(void)
     free(err);
 }
 
-/* Problems in the tacho group are all listed too (sinks and jobs are
- * checked once the file loads). */
+/* Bad values in the tacho group do not hide the problems of the sinks and
+ * the jobs: one run lists them all, and a sink with a bad plugin name is
+ * reported once and not loaded. */
+static void check_tacho_problems_do_not_hide_others(void)
+{
+    const char *path =
+        conf("bad-all.conf", "tacho = { intervall = 5.0; };\n"
+                             "sinks = (\n"
+                             "  { plugin = \"csv\"; pth = \"x.csv\"; },\n"
+                             "  { plugin = \"bad/name\"; }\n"
+                             ");\n"
+                             "jobs = ( { name = \"a\"; command = \"true\"; } "
+                             ");\n");
+    char *out, *err;
+    const char *args[] = {"--check-config", path, NULL};
+    CU_ASSERT_EQUAL(worker(args, NULL, &out, &err), 78);
+    const char *wants[] = {":1: unknown key 'intervall' in tacho",
+                           ":3: sink 'csv' (plugin csv): unknown key 'pth'",
+                           ":3: sink 'csv' (plugin csv): missing required "
+                           "key 'path'",
+                           ":4: sinks[1].plugin 'bad/name' is not a valid "
+                           "plugin name",
+                           ":6: job 'a' has no every",
+                           ": 5 problems\n"};
+    for (size_t i = 0; i < sizeof wants / sizeof wants[0]; i++) {
+        char want[1200];
+        snprintf(want, sizeof want, "%s%s", path, wants[i]);
+        CU_ASSERT_TRUE(has(err, want));
+    }
+    free(out);
+    free(err);
+}
+
+/* Problems in the tacho group are all listed too. */
 static void check_lists_tacho_group_problems(void)
 {
     const char *path = conf("bad-tacho.conf", "tacho = {\n  intervall = 5.0;\n"
@@ -574,6 +606,8 @@ int main(void)
         {"check_shipped_configs_ok", check_shipped_configs_ok},
         {"check_lists_every_problem", check_lists_every_problem},
         {"check_lists_tacho_group_problems", check_lists_tacho_group_problems},
+        {"check_tacho_problems_do_not_hide_others",
+         check_tacho_problems_do_not_hide_others},
         {"check_syntax_error_has_place", check_syntax_error_has_place},
         {"check_missing_file_is_noinput", check_missing_file_is_noinput},
         {"cli_usage_errors_exit_64", cli_usage_errors_exit_64},

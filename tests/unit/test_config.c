@@ -478,6 +478,47 @@ static void config_every_problem_reported(void)
 }
 
 /* Loads a file that must fail with one problem, and checks the text. */
+/* A checker gets the config despite bad values: defaults stand in for them
+ * and only the sound sink entries remain, so it can go on checking. A
+ * syntax error still gives nothing. */
+static void config_check_file_keeps_checkable_config(void)
+{
+    char *dir = tacho_test_tmpdir("cfgcheck");
+    char path[600];
+    snprintf(path, sizeof path, "%s/c.conf", dir);
+    write_file(path, "tacho = { window = 10; interval = 2.0; };\n"
+                     "sinks = ( { plugin = \"csv\"; path = \"x\"; },\n"
+                     "  { plugin = \"bad/x\"; },\n"
+                     "  { plugin = \"csv\"; path = \"y\"; } );\n");
+    tacho_config_t *cfg = NULL;
+    seen_t seen = {0};
+    CU_ASSERT_EQUAL(tacho_config_check_file(path, &cfg, collect, &seen),
+                    TACHO_ECONFIG);
+    CU_ASSERT_EQUAL(seen.n, 3); /* window, bad/x, the name csv taken */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    const tacho__settings_t *st = tacho__config_settings(cfg);
+    CU_ASSERT_EQUAL(st->window_seconds, TACHO_DEFAULT_WINDOW_SECONDS);
+    CU_ASSERT_DOUBLE_EQUAL(st->interval, 2.0, 1e-9);
+    CU_ASSERT_EQUAL(st->sink_count, 1);
+    CU_ASSERT_STRING_EQUAL(st->sinks[0].plugin, "csv");
+    tacho_config_free(cfg);
+    /* tacho_config_load_file() keeps its contract: nothing on failure. */
+    cfg = NULL;
+    CU_ASSERT_EQUAL(tacho_config_load_file(path, &cfg, NULL, NULL, NULL),
+                    TACHO_ECONFIG);
+    CU_ASSERT_PTR_NULL(cfg);
+    write_file(path, "tacho = { window = ;\n");
+    CU_ASSERT_EQUAL(tacho_config_check_file(path, &cfg, NULL, NULL),
+                    TACHO_ECONFIG);
+    CU_ASSERT_PTR_NULL(cfg);
+    CU_ASSERT_EQUAL(
+        tacho_config_check_file("/nonexistent/x.conf", &cfg, NULL, NULL),
+        TACHO_ENOENT);
+    CU_ASSERT_PTR_NULL(cfg);
+    tacho_test_rmtree(dir);
+    free(dir);
+}
+
 static void expect_file(const char *path, int code, const char *message)
 {
     seen_t seen = {0};
@@ -776,6 +817,8 @@ int main(void)
         {"config_worker_sections_not_checked",
          config_worker_sections_not_checked},
         {"config_every_problem_reported", config_every_problem_reported},
+        {"config_check_file_keeps_checkable_config",
+         config_check_file_keeps_checkable_config},
         {"config_syntax_errors_keep_place", config_syntax_errors_keep_place},
         {"config_unreadable_file", config_unreadable_file},
         {"config_include_relative_to_file", config_include_relative_to_file},
