@@ -74,6 +74,24 @@ static void check_shipped_configs_ok(void)
     }
 }
 
+/* Runs --check-config on `path` and expects exit 78, nothing on stdout and
+ * each of `wants` (the text after the path) on stderr. */
+static void expect_problems(const char *path, const char *const *wants,
+                            size_t n)
+{
+    char *out, *err;
+    const char *args[] = {"--check-config", path, NULL};
+    CU_ASSERT_EQUAL(worker(args, NULL, &out, &err), 78);
+    CU_ASSERT_STRING_EQUAL(out, "");
+    for (size_t i = 0; i < n; i++) {
+        char want[1200];
+        snprintf(want, sizeof want, "%s%s", path, wants[i]);
+        CU_ASSERT_TRUE(has(err, want));
+    }
+    free(out);
+    free(err);
+}
+
 /* One file with problems in two sinks, the runner and two jobs: all are
  * listed, each with its file:line, and then the count. */
 static void check_lists_every_problem(void)
@@ -91,23 +109,13 @@ static void check_lists_every_problem(void)
                          "  { name = \"b c\"; argv = [\"true\"]; every = 1; "
                          "}\n"
                          ");\n");
-    char *out, *err;
-    const char *args[] = {"--check-config", path, NULL};
-    CU_ASSERT_EQUAL(worker(args, NULL, &out, &err), 78);
-    CU_ASSERT_STRING_EQUAL(out, "");
     const char *wants[] = {":4: sink 'csv' (plugin csv): unknown key 'colour'",
                            ":5: sink 'nosuchsink' not found",
                            ":7: unknown key 'threads' in runner",
                            ":9: job 'a' has no every",
                            ":10: job name 'b c' is invalid",
                            ": 5 problems\n"};
-    for (size_t i = 0; i < sizeof wants / sizeof wants[0]; i++) {
-        char want[1200];
-        snprintf(want, sizeof want, "%s%s", path, wants[i]);
-        CU_ASSERT_TRUE(has(err, want));
-    }
-    free(out);
-    free(err);
+    expect_problems(path, wants, sizeof wants / sizeof wants[0]);
 }
 
 /* Bad values in the tacho group do not hide the problems of the sinks and
@@ -123,9 +131,6 @@ static void check_tacho_problems_do_not_hide_others(void)
                              ");\n"
                              "jobs = ( { name = \"a\"; command = \"true\"; } "
                              ");\n");
-    char *out, *err;
-    const char *args[] = {"--check-config", path, NULL};
-    CU_ASSERT_EQUAL(worker(args, NULL, &out, &err), 78);
     const char *wants[] = {":1: unknown key 'intervall' in tacho",
                            ":3: sink 'csv' (plugin csv): unknown key 'pth'",
                            ":3: sink 'csv' (plugin csv): missing required "
@@ -134,13 +139,7 @@ static void check_tacho_problems_do_not_hide_others(void)
                            "plugin name",
                            ":6: job 'a' has no every",
                            ": 5 problems\n"};
-    for (size_t i = 0; i < sizeof wants / sizeof wants[0]; i++) {
-        char want[1200];
-        snprintf(want, sizeof want, "%s%s", path, wants[i]);
-        CU_ASSERT_TRUE(has(err, want));
-    }
-    free(out);
-    free(err);
+    expect_problems(path, wants, sizeof wants / sizeof wants[0]);
 }
 
 /* Problems in the tacho group are all listed too. */
@@ -148,18 +147,9 @@ static void check_lists_tacho_group_problems(void)
 {
     const char *path = conf("bad-tacho.conf", "tacho = {\n  intervall = 5.0;\n"
                                               "  window = 10;\n};\n");
-    char *out, *err;
-    const char *args[] = {"--check-config", path, NULL};
-    CU_ASSERT_EQUAL(worker(args, NULL, &out, &err), 78);
-    char want[1200];
-    snprintf(want, sizeof want, "%s:2: unknown key 'intervall' in tacho", path);
-    CU_ASSERT_TRUE(has(err, want));
-    snprintf(want, sizeof want, "%s:3: ", path);
-    CU_ASSERT_TRUE(has(err, want));
-    snprintf(want, sizeof want, "%s: 2 problems\n", path);
-    CU_ASSERT_TRUE(has(err, want));
-    free(out);
-    free(err);
+    const char *wants[] = {":2: unknown key 'intervall' in tacho",
+                           ":3: ", ": 2 problems\n"};
+    expect_problems(path, wants, sizeof wants / sizeof wants[0]);
 }
 
 static void check_syntax_error_has_place(void)
