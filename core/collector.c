@@ -361,10 +361,12 @@ static uint32_t pipe_count(tacho_collector_t *c)
     return atomic_load_explicit(&c->npipes, memory_order_acquire);
 }
 
-/* Drains every shard into the reader-side totals. Under reader_lock. */
-static void drain(tacho_collector_t *c)
+/* Drains every shard into the reader-side totals. Under reader_lock.
+ * Without `wait`, what a descheduled writer's shard holds is left for a
+ * later drain (shard.h). */
+static void drain(tacho_collector_t *c, bool wait)
 {
-    tacho__shards_flip(&c->shards, pipe_count(c), merge_buf, c);
+    tacho__shards_flip(&c->shards, pipe_count(c), merge_buf, c, wait);
 }
 
 /* The number of window ticks due at `now` since the anchor. */
@@ -388,7 +390,8 @@ static void run_due_ticks(tacho_collector_t *c, int64_t now)
     if (due <= c->ticks_done) {
         return;
     }
-    drain(c);
+    /* A slot boundary is rare and cuts exactly: wait for every writer. */
+    drain(c, true);
     uint64_t n = due - c->ticks_done;
     uint32_t npipes = pipe_count(c);
     for (uint64_t i = 0; i < n && i < TACHO__WINDOW_SLOTS; i++) {
@@ -434,7 +437,7 @@ void tacho_collector_reset(tacho_collector_t *c)
     /* Everything recorded before the flip is taken and then dropped; what
      * comes after lands in the other buffers and survives, so a racing
      * record is wholly on one side. The recent rings follow the same cut. */
-    drain(c);
+    drain(c, true);
     uint32_t npipes = pipe_count(c);
     for (uint32_t i = 0; i < npipes; i++) {
         life_clear(&c->pipes[i]->life);
@@ -445,7 +448,7 @@ void tacho_collector_reset(tacho_collector_t *c)
     pthread_mutex_unlock(&c->reader_lock);
 }
 
-int tacho_snapshot_take(tacho_collector_t *c, tacho_snapshot_t **out)
+static int take(tacho_collector_t *c, bool wait, tacho_snapshot_t **out)
 {
     if (out != NULL) {
         *out = NULL;
@@ -458,10 +461,20 @@ int tacho_snapshot_take(tacho_collector_t *c, tacho_snapshot_t **out)
     if (!tacho__clock_is_manual(&c->clock)) {
         run_due_ticks(c, now);
     }
-    drain(c);
+    drain(c, wait);
     int rc = tacho__snapshot_build(c, now, out);
     pthread_mutex_unlock(&c->reader_lock);
     return rc;
+}
+
+int tacho_snapshot_take(tacho_collector_t *c, tacho_snapshot_t **out)
+{
+    return take(c, true, out);
+}
+
+int tacho__snapshot_take_nowait(tacho_collector_t *c, tacho_snapshot_t **out)
+{
+    return take(c, false, out);
 }
 
 void tacho__collector_use_manual_clock(tacho_collector_t *c, int64_t wall_ns)

@@ -73,6 +73,12 @@ struct tacho_collector {
 void tacho__collector_use_manual_clock(tacho_collector_t *c, int64_t wall_ns);
 void tacho__collector_set_time(tacho_collector_t *c, int64_t wall_ns);
 
+/* tacho_snapshot_take() for the sinks' periodic and on-demand snapshots:
+ * it does not wait for a recording thread descheduled inside a record.
+ * Such a thread's latest records (since the previous snapshot) then
+ * appear in a later snapshot instead, whole; totals never go back. */
+int tacho__snapshot_take_nowait(tacho_collector_t *c, tacho_snapshot_t **out);
+
 /* Builds a snapshot from the reader-side totals. Called by
  * tacho_snapshot_take() under c->reader_lock, right after a flip. */
 int tacho__snapshot_build(tacho_collector_t *c, int64_t now_ns,

@@ -13,6 +13,7 @@
 
 #include <tacho/log.h>
 
+#include "collector_internal.h"
 #include "dispatcher.h"
 #include "snapshot_internal.h"
 
@@ -309,11 +310,13 @@ static void health_fill(tacho__sink_t *s, tacho__sink_health_t *h, char *text,
     pthread_mutex_unlock(&s->mu);
 }
 
-int tacho__dispatcher_snapshot(tacho__dispatcher_t *d, tacho_snapshot_t **out)
+int tacho__dispatcher_snapshot(tacho__dispatcher_t *d, bool wait,
+                               tacho_snapshot_t **out)
 {
     *out = NULL;
     tacho_snapshot_t *snap = NULL;
-    int rc = tacho_snapshot_take(d->collector, &snap);
+    int rc = wait ? tacho_snapshot_take(d->collector, &snap)
+                  : tacho__snapshot_take_nowait(d->collector, &snap);
     if (rc != 0 || d->count == 0) {
         *out = snap;
         return rc;
@@ -552,14 +555,16 @@ static void post(tacho__dispatcher_t *d, shared_snap_t *sh)
     }
 }
 
-/* Takes a snapshot and posts it; stores its lifetime runs in `*runs`. */
-static int post_new(tacho__dispatcher_t *d, uint64_t *runs)
+/* Takes a snapshot and posts it; stores its lifetime runs in `*runs`.
+ * The scheduled ones do not wait for a descheduled writer (`wait` false);
+ * the final one and those a caller asks for do. */
+static int post_new(tacho__dispatcher_t *d, bool wait, uint64_t *runs)
 {
     shared_snap_t *sh = tacho_malloc(sizeof *sh);
     if (sh == NULL) {
         return TACHO_ENOMEM;
     }
-    int rc = tacho__dispatcher_snapshot(d, &sh->snap);
+    int rc = tacho__dispatcher_snapshot(d, wait, &sh->snap);
     if (rc != 0) {
         tacho_free(sh);
         return rc;
@@ -579,7 +584,7 @@ int tacho__dispatcher_report_now(tacho__dispatcher_t *d)
     if (!d->running) {
         return TACHO_EINVAL;
     }
-    return post_new(d, NULL);
+    return post_new(d, true, NULL);
 }
 
 int tacho__dispatcher_reopen(tacho__dispatcher_t *d)
@@ -615,7 +620,7 @@ static void *scheduler_main(void *arg)
             continue;
         }
         pthread_mutex_unlock(&d->mu);
-        if (post_new(d, NULL) != 0) {
+        if (post_new(d, false, NULL) != 0) {
             tacho_log_origin("host", TACHO_LOG_ERROR,
                              "cannot take the scheduled snapshot: %s",
                              tacho_strerror(TACHO_ENOMEM));
@@ -735,7 +740,7 @@ void tacho__dispatcher_shutdown(tacho__dispatcher_t *d, uint64_t *runs)
         return;
     }
     stop_scheduler(d);
-    if (post_new(d, runs) != 0) {
+    if (post_new(d, true, runs) != 0) {
         tacho_log_origin("host", TACHO_LOG_ERROR,
                          "cannot take the final snapshot: %s",
                          tacho_strerror(TACHO_ENOMEM));

@@ -80,8 +80,11 @@ int tacho__dispatcher_add(tacho__dispatcher_t *d,
  */
 int tacho__dispatcher_start(tacho__dispatcher_t *d, tacho_error_t *err);
 
-/* A snapshot of the collector with every sink's health attached. */
-int tacho__dispatcher_snapshot(tacho__dispatcher_t *d, tacho_snapshot_t **out);
+/* A snapshot of the collector with every sink's health attached. With
+ * `wait` false it does not wait for a recording thread descheduled inside
+ * a record (tacho__snapshot_take_nowait): for scrapes and the interval. */
+int tacho__dispatcher_snapshot(tacho__dispatcher_t *d, bool wait,
+                               tacho_snapshot_t **out);
 
 /* Posts a snapshot to every running sink now. TACHO_EINVAL if not
  * started, TACHO_ENOMEM. */

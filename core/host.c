@@ -270,7 +270,7 @@ int tacho_host_snapshot(tacho_host_t *h, tacho_snapshot_t **out)
     if (h == NULL || out == NULL) {
         return TACHO_EINVAL;
     }
-    return tacho__dispatcher_snapshot(h->dispatcher, out);
+    return tacho__dispatcher_snapshot(h->dispatcher, true, out);
 }
 
 int tacho_host_report_now(tacho_host_t *h)

@@ -322,17 +322,55 @@ static void reader_barrier(void)
 #endif
 }
 
-/* R3: waits until the record in flight on `sh` (if any) has ended and
- * returns the number of the last record that wrote the taken buffer. */
-static uint64_t wait_writer(tacho__shard_t *sh)
+/* How long a reader spins for a record in flight before it gives up on
+ * the shard for this flip. A running writer ends a record within about
+ * a hundred nanoseconds; one that is still inside after a few microseconds
+ * has been descheduled, and waiting for it would tie the reader to the
+ * scheduler (tens of milliseconds with more recording threads than CPUs). */
+#define SPIN_LIMIT 4096
+
+static inline void cpu_relax(void)
 {
-    uint64_t s = atomic_load_explicit(&sh->seq, TACHO__ORDER_ACTIVE);
-    if (s & 1) {
-        while (atomic_load_explicit(&sh->seq, memory_order_acquire) == s) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* The shard's seq once it differs from the odd `s`, or `s` itself if
+ * `wait` is false and the record is still in flight after SPIN_LIMIT
+ * spins. Acquire: a changed value makes the record's stores visible. */
+static uint64_t await_seq(tacho__shard_t *sh, uint64_t s, bool wait)
+{
+    for (unsigned spins = 0;; spins++) {
+        uint64_t now = atomic_load_explicit(&sh->seq, memory_order_acquire);
+        if (now != s) {
+            return now;
+        }
+        if (spins < SPIN_LIMIT) {
+            cpu_relax();
+        } else if (wait) {
             sched_yield();
+        } else {
+            return s;
         }
     }
-    return (s + 1) / 2;
+}
+
+/* R3: waits (or, without `wait`, spins a little) for the record in flight
+ * on `sh`, if any. Returns true when the taken buffer is quiescent, with
+ * the number of the last record that could have written it in
+ * sh->merged_upto; false leaves the record's odd seq in sh->stalled. */
+static bool settle(tacho__shard_t *sh, bool wait)
+{
+    uint64_t s = atomic_load_explicit(&sh->seq, TACHO__ORDER_ACTIVE);
+    if ((s & 1) && await_seq(sh, s, wait) == s) {
+        sh->stalled = s;
+        return false;
+    }
+    sh->merged_upto = (s + 1) / 2;
+    return true;
 }
 
 static void buf_clear(tacho__buf_t *b, size_t nle)
@@ -371,13 +409,35 @@ static void merge_shard(tacho__shard_t *sh, uint32_t npipes, tacho__merge_fn fn,
     }
 }
 
+/* A shard left stalled by an earlier flip: its taken buffer can be merged
+ * once the record that held it has ended (every later record of the
+ * thread writes the other buffer: that record's odd seq was the latest the
+ * reader saw after its barrier). Returns false while it is still inside. */
+static bool unstall(tacho__shard_t *sh, uint32_t npipes, tacho__merge_fn fn,
+                    void *arg, bool wait)
+{
+    if (await_seq(sh, sh->stalled, wait) == sh->stalled) {
+        return false;
+    }
+    sh->merged_upto = (sh->stalled + 1) / 2;
+    sh->stalled = 0;
+    merge_shard(sh, npipes, fn, arg);
+    return true;
+}
+
 void tacho__shards_flip(tacho__shard_set_t *set, uint32_t npipes,
-                        tacho__merge_fn fn, void *arg)
+                        tacho__merge_fn fn, void *arg, bool wait)
 {
     /* Shards are pushed at the head, so this list is a stable set. */
     tacho__shard_t *head =
         atomic_load_explicit(&set->head, memory_order_acquire);
     for (tacho__shard_t *sh = head; sh != NULL; sh = sh->next) {
+        /* A still stalled shard keeps writing its other buffer: no flip
+         * until its taken one is merged and zeroed. */
+        sh->flipping = sh->stalled == 0 || unstall(sh, npipes, fn, arg, wait);
+        if (!sh->flipping) {
+            continue;
+        }
         size_t a = atomic_load_explicit(&sh->active, memory_order_relaxed);
         sh->flipped = a;
         atomic_store_explicit(&sh->active, a ^ sizeof(tacho__buf_t),
@@ -390,10 +450,15 @@ void tacho__shards_flip(tacho__shard_set_t *set, uint32_t npipes,
     }
     reader_barrier();
     for (tacho__shard_t *sh = head; sh != NULL; sh = sh->next) {
-        sh->merged_upto = wait_writer(sh);
+        if (sh->flipping && settle(sh, wait)) {
+            merge_shard(sh, npipes, fn, arg);
+        }
     }
+    /* The merges gave a descheduled writer time to run again. */
     for (tacho__shard_t *sh = head; sh != NULL; sh = sh->next) {
-        merge_shard(sh, npipes, fn, arg);
+        if (sh->flipping && sh->stalled != 0) {
+            (void)unstall(sh, npipes, fn, arg, false);
+        }
     }
 }
 

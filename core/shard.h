@@ -32,6 +32,16 @@
  * acquire, so a writer never adds to stale counts. No step of the writer is
  * a read-modify-write atomic, and W1 and W5 are its only stores outside
  * the cell and the recent ring.
+ *
+ * A writer descheduled between W1 and W5 would hold R3 for as long as the
+ * scheduler keeps it off a CPU. A reader that must not wait (a scrape)
+ * spins briefly and then leaves such a shard *stalled*: its taken buffer
+ * is not merged, and the shard is not flipped again until the record
+ * (odd seq s) has ended. That is safe because R3 read s after the barrier:
+ * the writer's next W1 came later, so its next W3 reads the new `active`
+ * and only the stalled record can still write the taken buffer. A later
+ * flip that sees seq != s merges the buffer whole, zeroes it and flips
+ * again. Resets and window ticks wait instead, so they cut exactly.
  */
 #ifndef TACHO_SHARD_H
 #define TACHO_SHARD_H
@@ -112,6 +122,8 @@ struct tacho__shard {
     };
     /* Reader-owned (under the collector's reader lock). */
     size_t flipped;            /* the buffer taken at the last flip */
+    uint64_t stalled;          /* odd seq that kept it unmerged, or 0 */
+    bool flipping;             /* flipped in the flip under way */
     uint64_t merged_upto;      /* last record number merged */
     uint64_t recent_floor;     /* records up to here predate a reset */
     uint32_t index;            /* creation order, for stable tie-breaks */
@@ -217,9 +229,11 @@ typedef void (*tacho__merge_fn)(void *arg, uint32_t pipe,
 
 /* Reader (serialised by the caller): flips every shard, waits out records
  * in flight, then hands each non-empty taken buffer of pipelines
- * [0, npipes) to `fn` and clears it. */
+ * [0, npipes) to `fn` and clears it. Without `wait`, a shard whose record
+ * is still in flight after a brief spin is left stalled (see the top):
+ * its buffer is merged by a later flip, whole. */
 void tacho__shards_flip(tacho__shard_set_t *set, uint32_t npipes,
-                        tacho__merge_fn fn, void *arg);
+                        tacho__merge_fn fn, void *arg, bool wait);
 
 /* Reader: makes every record merged so far invisible in the recent rings
  * (used by reset). */

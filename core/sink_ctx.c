@@ -90,7 +90,7 @@ int tacho_sink_snapshot(tacho_sink_ctx_t *ctx, tacho_snapshot_t **out)
      * after the host has let go of this sink, the answer is EINVAL. */
     pthread_mutex_lock(&ctx->guard);
     int rc = ctx->dispatcher != NULL
-                 ? tacho__dispatcher_snapshot(ctx->dispatcher, out)
+                 ? tacho__dispatcher_snapshot(ctx->dispatcher, false, out)
                  : TACHO_EINVAL;
     pthread_mutex_unlock(&ctx->guard);
     return rc;

@@ -135,8 +135,10 @@ TACHO_EXTERN uint64_t tacho_now_ns(void);
 TACHO_EXTERN void tacho_collector_reset(tacho_collector_t *c);
 
 /*
- * Takes an immutable, self-contained snapshot of everything recorded so far.
- * Returns 0 or TACHO_ENOMEM. Ownership: `*out` is the caller's; free it
+ * Takes an immutable, self-contained snapshot of everything recorded so far:
+ * every record whose call has returned is in it. It waits for records in
+ * flight on other threads (a few nanoseconds, unless such a thread is
+ * descheduled mid-record). Returns 0 or TACHO_ENOMEM. Ownership: `*out` is the caller's; free it
  * with tacho_snapshot_free(). It does not refer to the collector and may
  * outlive it. Thread-safety: any thread, while others record.
  */

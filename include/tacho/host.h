@@ -65,7 +65,9 @@ TACHO_EXTERN tacho_collector_t *tacho_host_collector(tacho_host_t *h);
  * tacho_snapshot_take(). Thread-safety: any thread. */
 TACHO_EXTERN int tacho_host_snapshot(tacho_host_t *h, tacho_snapshot_t **out);
 
-/* Delivers a snapshot to every sink now, off schedule. Any thread. */
+/* Delivers a snapshot to every sink now, off schedule; like
+ * tacho_snapshot_take(), it holds every record whose call has returned.
+ * Any thread. */
 TACHO_EXTERN int tacho_host_report_now(tacho_host_t *h);
 
 /* Asks every sink to reopen its files (what SIGHUP does). Any thread;

@@ -112,8 +112,12 @@ TACHO_EXTERN void tacho_log(tacho_sink_ctx_t *ctx, tacho_log_level_t level,
                             const char *fmt, ...) TACHO_PRINTF(3, 4);
 
 /* Takes a fresh snapshot now (with sink health), for pull sinks answering a
- * scrape. Returns 0 or TACHO_ENOMEM. Ownership: free `*out` with
- * tacho_snapshot_free(). Thread-safety: any thread, after start(). */
+ * scrape. Like the snapshots write() receives, it does not wait for a
+ * recording thread that is descheduled in the middle of a record: that
+ * thread's records since the previous snapshot then appear in a later one,
+ * whole (counts never go back). Returns 0 or TACHO_ENOMEM. Ownership: free
+ * `*out` with tacho_snapshot_free(). Thread-safety: any thread, after
+ * start(). */
 TACHO_EXTERN int tacho_sink_snapshot(tacho_sink_ctx_t *ctx,
                                      tacho_snapshot_t **out);
 
