@@ -15,6 +15,7 @@
 #include "dtoa.h"
 #include "json_internal.h"
 #include "json_writer.h"
+#include "snapshot_types.h"
 
 /* ---- strings: always valid UTF-8 ------------------------------------- */
 
@@ -260,19 +261,203 @@ void tacho__jb_uptime_text(tacho__jb_t *b, json_object *obj, const char *key,
  * parsing that text (numbers keep their text through json-c's parser).
  */
 
-/* The optional-value accessors that answer a plain double. */
-typedef bool (*optional_fn)(const tacho_stats_t *st, tacho_scope_t scope,
-                            double *out);
+#define LIT TACHO__JW_LIT
 
-static void add_optional(tacho__jw_t *w, const char *key, optional_fn fn,
-                         const tacho_stats_t *st, tacho_scope_t scope)
+/* Each pipeline's figures are written through a cursor (json_writer.h)
+ * into room reserved once for all of them: the literal text between the
+ * values is copied whole, keys and punctuation together. */
+
+/* Room for one `buckets` entry's text before its count (a slot of
+ * le_texts_t), copied whole: ',{"le":<number>,"count":' fits. */
+#define LE_SLOT 64
+
+/* Room for a pipeline's or the total's figures, all but the name: about
+ * 700 bytes of text and 30 numbers per scope, and the buckets. */
+#define FIGURES_MAX                                                            \
+    (2048 + TACHO_MAX_BUCKETS * (LE_SLOT + TACHO__JW_NUMBER_MAX + 2))
+
+/* Each bucket's text before its count, made once per rendering: every
+ * pipeline has the snapshot's bounds. */
+typedef struct le_texts {
+    size_t n;
+    char slot[TACHO_MAX_BUCKETS][LE_SLOT];
+    size_t len[TACHO_MAX_BUCKETS];
+} le_texts_t;
+
+static void le_texts_init(le_texts_t *t, const tacho_snapshot_t *s)
 {
-    double v = 0;
-    if (fn(st, scope, &v)) {
-        tacho__jw_number(w, key, v);
-    } else {
-        tacho__jw_null(w, key);
+    memset(t, 0, sizeof *t);
+    t->n =
+        s->bound_count < TACHO_MAX_BUCKETS ? s->bound_count : TACHO_MAX_BUCKETS;
+    for (size_t i = 0; i < t->n; i++) {
+        char *p = t->slot[i];
+        if (i > 0) {
+            *p++ = ',';
+        }
+        p = LIT(p, "{\"le\":");
+        p += tacho__dtoa_ns((double)s->bounds[i], p);
+        p = LIT(p, ",\"count\":");
+        t->len[i] = (size_t)(p - t->slot[i]);
     }
+}
+
+/* An optional value from an accessor, or null. */
+static char *put_optional(char *p, bool has, double v)
+{
+    return has ? tacho__jw_put_number(p, v) : LIT(p, "null");
+}
+
+/* An optional duration in ns, in seconds or as null. */
+static char *put_optional_ns(char *p, bool has, double ns)
+{
+    return has ? tacho__jw_put_seconds(p, ns) : LIT(p, "null");
+}
+
+/* The `durations` object of one scope. Its quantiles are the snapshot's
+ * precomputed ones, in the order of tacho__snapshot_quantiles. */
+static char *put_durations(char *p, const tacho_stats_t *st,
+                           tacho_scope_t scope)
+{
+    const figs_t *f = &st->fig[scope];
+    bool has = f->succeeded + f->failed > 0;
+    p = LIT(p, "{\"sum\":");
+    p = tacho__jw_put_seconds(p, (double)f->sum);
+    p = LIT(p, ",\"min\":");
+    p = put_optional_ns(p, has, (double)f->min);
+    p = LIT(p, ",\"max\":");
+    p = put_optional_ns(p, has, (double)f->max);
+    p = LIT(p, ",\"avg\":");
+    double avg = 0;
+    has = tacho_stats_avg_ns(st, scope, &avg);
+    p = put_optional_ns(p, has, avg);
+    bool q = tacho__sparse_total(&f->hist) > 0;
+    p = LIT(p, ",\"p50\":");
+    p = put_optional_ns(p, q, f->quantile[0]);
+    p = LIT(p, ",\"p90\":");
+    p = put_optional_ns(p, q, f->quantile[1]);
+    p = LIT(p, ",\"p95\":");
+    p = put_optional_ns(p, q, f->quantile[2]);
+    p = LIT(p, ",\"p99\":");
+    p = put_optional_ns(p, q, f->quantile[3]);
+    p = LIT(p, ",\"p999\":");
+    p = put_optional_ns(p, q, f->quantile[4]);
+    return LIT(p, "}");
+}
+
+/* runs, successRatio, errorRatio, runsPerHour and durations of one scope;
+ * the lifetime figures and the `window` object share this shape. */
+static char *put_scope(char *p, const tacho_stats_t *st, tacho_scope_t scope)
+{
+    const figs_t *f = &st->fig[scope];
+    p = LIT(p, "\"runs\":{\"total\":");
+    p = tacho__jw_put_uint(p, f->succeeded + f->failed);
+    p = LIT(p, ",\"succeeded\":");
+    p = tacho__jw_put_uint(p, f->succeeded);
+    p = LIT(p, ",\"failed\":");
+    p = tacho__jw_put_uint(p, f->failed);
+    double v = 0;
+    bool has = tacho_stats_success_ratio(st, scope, &v);
+    p = LIT(p, "},\"successRatio\":");
+    p = put_optional(p, has, v);
+    has = tacho_stats_error_ratio(st, scope, &v);
+    p = LIT(p, ",\"errorRatio\":");
+    p = put_optional(p, has, v);
+    has = tacho_stats_runs_per_hour(st, scope, &v);
+    p = LIT(p, ",\"runsPerHour\":");
+    p = put_optional(p, has, v);
+    p = LIT(p, ",\"durations\":");
+    return put_durations(p, st, scope);
+}
+
+static char *put_buckets(char *p, const tacho_stats_t *st, const le_texts_t *le)
+{
+    p = LIT(p, "\"buckets\":[");
+    for (size_t i = 0; i < le->n; i++) {
+        /* The whole slot, a copy of known size; only its text counts. */
+        memcpy(p, le->slot[i], LE_SLOT);
+        p = tacho__jw_put_uint(p + le->len[i], st->le_cum[i]);
+        *p++ = '}';
+    }
+    return LIT(p, "]");
+}
+
+/* Everything the total and each pipeline have in common. */
+static char *put_figures(tacho__jw_t *w, char *p, const tacho_stats_t *st,
+                         const le_texts_t *le)
+{
+    p = LIT(p, "\"lastRunTime\":");
+    int64_t last = 0;
+    if (tacho_stats_last_run_ns(st, &last)) {
+        p = tacho__jw_put_time(w, p, last);
+    } else {
+        p = LIT(p, "null");
+    }
+    *p++ = ',';
+    p = put_scope(p, st, TACHO_SCOPE_LIFETIME);
+    p = LIT(p, ",\"window\":{");
+    p = put_scope(p, st, TACHO_SCOPE_WINDOW);
+    p = LIT(p, "},");
+    return put_buckets(p, st, le);
+}
+
+static void add_total(tacho__jw_t *w, const tacho_snapshot_t *s,
+                      const le_texts_t *le)
+{
+    char *p = tacho__jw_reserve(w, FIGURES_MAX);
+    if (p != NULL) {
+        *p++ = ',';
+        tacho__jw_commit(w, put_figures(w, p, &s->total, le));
+    }
+}
+
+static void add_pipelines(tacho__jw_t *w, const tacho_snapshot_t *s,
+                          const le_texts_t *le)
+{
+    tacho__jw_array_begin(w, "pipelines");
+    for (size_t i = 0; i < s->npipes && w->rc == 0; i++) {
+        const tacho_stats_t *st = &s->pipes[i];
+        char *p = tacho__jw_reserve(w, FIGURES_MAX + 6 * strlen(st->name));
+        if (p == NULL) {
+            break;
+        }
+        if (i > 0) {
+            *p++ = ',';
+        }
+        p = LIT(p, "{\"name\":");
+        p = tacho__jw_put_string(p, st->name);
+        p = st->overflow ? LIT(p, ",\"overflow\":true,")
+                         : LIT(p, ",\"overflow\":false,");
+        p = put_figures(w, p, st, le);
+        tacho__jw_commit(w, LIT(p, "}"));
+    }
+    tacho__jw_array_end(w);
+}
+
+/* Room for one recent execution besides its pipeline's name. */
+#define RECENT_MAX (128 + TACHO__JW_TIME_MAX + TACHO__JW_NUMBER_MAX)
+
+static void add_recent(tacho__jw_t *w, const tacho_snapshot_t *s)
+{
+    tacho__jw_array_begin(w, "recent");
+    for (size_t i = 0; i < s->nrecent && w->rc == 0; i++) {
+        const tacho_execution_t *e = &s->recent[i];
+        char *p = tacho__jw_reserve(w, RECENT_MAX + 6 * strlen(e->pipeline));
+        if (p == NULL) {
+            break;
+        }
+        if (i > 0) {
+            *p++ = ',';
+        }
+        p = LIT(p, "{\"time\":");
+        p = tacho__jw_put_time(w, p, e->time_ns);
+        p = LIT(p, ",\"pipeline\":");
+        p = tacho__jw_put_string(p, e->pipeline);
+        p = LIT(p, ",\"durationSeconds\":");
+        p = tacho__jw_put_seconds(p, (double)e->duration_ns);
+        p = e->ok ? LIT(p, ",\"ok\":true}") : LIT(p, ",\"ok\":false}");
+        tacho__jw_commit(w, p);
+    }
+    tacho__jw_array_end(w);
 }
 
 /* An optional duration in ns, written in seconds or as null. */
@@ -284,138 +469,6 @@ static void add_optional_ns(tacho__jw_t *w, const char *key, bool has,
     } else {
         tacho__jw_null(w, key);
     }
-}
-
-static const struct {
-    const char *key;
-    double q;
-} quantiles[] = {
-    {"p50", 0.5}, {"p90", 0.9}, {"p95", 0.95}, {"p99", 0.99}, {"p999", 0.999}};
-
-static void add_durations(tacho__jw_t *w, const tacho_stats_t *st,
-                          tacho_scope_t scope)
-{
-    tacho__jw_object_begin(w, "durations");
-    tacho__jw_seconds(w, "sum", (double)tacho_stats_duration_sum_ns(st, scope));
-    uint64_t ns = 0;
-    bool has = tacho_stats_min_ns(st, scope, &ns);
-    add_optional_ns(w, "min", has, ns);
-    has = tacho_stats_max_ns(st, scope, &ns);
-    add_optional_ns(w, "max", has, ns);
-    double avg = 0;
-    has = tacho_stats_avg_ns(st, scope, &avg);
-    tacho__jw_seconds(w, "avg", has ? avg : NAN);
-    for (size_t i = 0; i < sizeof quantiles / sizeof quantiles[0]; i++) {
-        double v = 0;
-        has = tacho_stats_quantile_ns(st, scope, quantiles[i].q, &v);
-        tacho__jw_seconds(w, quantiles[i].key, has ? v : NAN);
-    }
-    tacho__jw_object_end(w);
-}
-
-/* runs, successRatio, errorRatio, runsPerHour and durations of one scope;
- * the lifetime figures and the `window` object share this shape. */
-static void add_scope(tacho__jw_t *w, const tacho_stats_t *st,
-                      tacho_scope_t scope)
-{
-    tacho__jw_object_begin(w, "runs");
-    tacho__jw_uint(w, "total", tacho_stats_runs(st, scope));
-    tacho__jw_uint(w, "succeeded", tacho_stats_succeeded(st, scope));
-    tacho__jw_uint(w, "failed", tacho_stats_failed(st, scope));
-    tacho__jw_object_end(w);
-    add_optional(w, "successRatio", tacho_stats_success_ratio, st, scope);
-    add_optional(w, "errorRatio", tacho_stats_error_ratio, st, scope);
-    add_optional(w, "runsPerHour", tacho_stats_runs_per_hour, st, scope);
-    add_durations(w, st, scope);
-}
-
-/* The text of each bucket bound, made once per rendering: every pipeline
- * has the snapshot's bounds. */
-typedef struct le_texts {
-    size_t n;
-    char text[TACHO_MAX_BUCKETS][TACHO__DTOA_MAX];
-    size_t len[TACHO_MAX_BUCKETS];
-} le_texts_t;
-
-static void le_texts_init(le_texts_t *t, const tacho_stats_t *total)
-{
-    size_t n = tacho_stats_bucket_count(total);
-    t->n = n < TACHO_MAX_BUCKETS ? n : TACHO_MAX_BUCKETS;
-    for (size_t i = 0; i < t->n; i++) {
-        double ns = (double)tacho_stats_bucket_bound_ns(total, i);
-        t->len[i] = tacho__dtoa_ns(ns, t->text[i]);
-    }
-}
-
-static void add_buckets(tacho__jw_t *w, const tacho_stats_t *st,
-                        const le_texts_t *le)
-{
-    tacho__jw_array_begin(w, "buckets");
-    size_t n = tacho_stats_bucket_count(st);
-    for (size_t i = 0; i < n && w->rc == 0; i++) {
-        tacho__jw_object_begin(w, NULL);
-        if (i < le->n) {
-            tacho__jw_number_text(w, "le", le->text[i], le->len[i]);
-        } else {
-            tacho__jw_seconds(w, "le",
-                              (double)tacho_stats_bucket_bound_ns(st, i));
-        }
-        tacho__jw_uint(w, "count", tacho_stats_bucket_cumulative(st, i));
-        tacho__jw_object_end(w);
-    }
-    tacho__jw_array_end(w);
-}
-
-/* Everything the total and each pipeline have in common. */
-static void add_figures(tacho__jw_t *w, const tacho_stats_t *st,
-                        const le_texts_t *le)
-{
-    int64_t last = 0;
-    if (tacho_stats_last_run_ns(st, &last)) {
-        tacho__jw_time(w, "lastRunTime", last);
-    } else {
-        tacho__jw_null(w, "lastRunTime");
-    }
-    add_scope(w, st, TACHO_SCOPE_LIFETIME);
-    tacho__jw_object_begin(w, "window");
-    add_scope(w, st, TACHO_SCOPE_WINDOW);
-    tacho__jw_object_end(w);
-    add_buckets(w, st, le);
-}
-
-static void add_pipelines(tacho__jw_t *w, const tacho_snapshot_t *s,
-                          const le_texts_t *le)
-{
-    tacho__jw_array_begin(w, "pipelines");
-    size_t n = tacho_snapshot_pipeline_count(s);
-    for (size_t i = 0; i < n && w->rc == 0; i++) {
-        const tacho_stats_t *st = tacho_snapshot_pipeline(s, i);
-        tacho__jw_object_begin(w, NULL);
-        tacho__jw_string(w, "name", tacho_stats_name(st));
-        tacho__jw_bool(w, "overflow", tacho_stats_is_overflow(st));
-        add_figures(w, st, le);
-        tacho__jw_object_end(w);
-    }
-    tacho__jw_array_end(w);
-}
-
-static void add_recent(tacho__jw_t *w, const tacho_snapshot_t *s)
-{
-    tacho__jw_array_begin(w, "recent");
-    size_t n = tacho_snapshot_recent_count(s);
-    for (size_t i = 0; i < n && w->rc == 0; i++) {
-        tacho_execution_t e;
-        if (tacho_snapshot_recent(s, i, &e) != 0) {
-            continue;
-        }
-        tacho__jw_object_begin(w, NULL);
-        tacho__jw_time(w, "time", e.time_ns);
-        tacho__jw_string(w, "pipeline", e.pipeline);
-        tacho__jw_seconds(w, "durationSeconds", (double)e.duration_ns);
-        tacho__jw_bool(w, "ok", e.ok);
-        tacho__jw_object_end(w);
-    }
-    tacho__jw_array_end(w);
 }
 
 static void add_sink(tacho__jw_t *w, const tacho_sink_stats_t *ss)
@@ -512,9 +565,9 @@ int tacho_json_render(const tacho_snapshot_t *s, unsigned flags, char **out,
     tacho__jw_init(&w, size_hint(s, flags));
     tacho__jw_object_begin(&w, NULL);
     le_texts_t le;
-    le_texts_init(&le, tacho_snapshot_total(s));
+    le_texts_init(&le, s);
     add_header(&w, s);
-    add_figures(&w, tacho_snapshot_total(s), &le);
+    add_total(&w, s, &le);
     add_pipelines(&w, s, &le);
     if (!(flags & TACHO_JSON_NO_RECENT)) {
         add_recent(&w, s);

@@ -10,9 +10,6 @@
 
 #include "dtoa.h"
 
-/* Room for any one number, literal or time, terminator included. */
-#define SCALAR_MAX 48
-
 size_t tacho__utf8_sequence_length(const unsigned char *p)
 {
     unsigned lead = p[0];
@@ -125,13 +122,6 @@ static void begin_value(tacho__jw_t *w, const char *key)
     w->len = (size_t)(p - w->buf);
 }
 
-static void scalar(tacho__jw_t *w, const char *key, const char *text, size_t n)
-{
-    begin_value(w, key);
-    put(w, text, n);
-    w->comma = true;
-}
-
 void tacho__jw_object_begin(tacho__jw_t *w, const char *key)
 {
     begin_value(w, key);
@@ -158,135 +148,142 @@ void tacho__jw_array_end(tacho__jw_t *w)
     w->comma = true;
 }
 
-void tacho__jw_null(tacho__jw_t *w, const char *key)
+/* ---- direct writing ---------------------------------------------------- */
+
+char *tacho__jw_reserve(tacho__jw_t *w, size_t n)
 {
-    scalar(w, key, "null", 4);
+    return reserve(w, n) ? w->buf + w->len : NULL;
 }
 
-void tacho__jw_bool(tacho__jw_t *w, const char *key, bool v)
+void tacho__jw_commit(tacho__jw_t *w, char *p)
 {
-    scalar(w, key, v ? "true" : "false", v ? 4 : 5);
+    w->len = (size_t)(p - w->buf);
+    w->comma = true;
 }
 
-void tacho__jw_uint(tacho__jw_t *w, const char *key, uint64_t v)
-{
-    char text[SCALAR_MAX];
-    char *end = text + sizeof text;
-    char *p = end;
-    do {
-        *--p = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    scalar(w, key, p, (size_t)(end - p));
-}
+/* "00" .. "99": two digits per division. */
+static const char pairs[201] =
+    "00010203040506070809101112131415161718192021222324"
+    "25262728293031323334353637383940414243444546474849"
+    "50515253545556575859606162636465666768697071727374"
+    "75767778798081828384858687888990919293949596979899";
 
-void tacho__jw_number(tacho__jw_t *w, const char *key, double v)
-{
-    if (!isfinite(v)) {
-        tacho__jw_null(w, key);
-        return;
-    }
-    char text[TACHO__DTOA_MAX];
-    scalar(w, key, text, tacho__dtoa(v, text));
-}
+/* 10^1 .. 10^19: the length of a number by comparisons. */
+static const uint64_t pow10_u64[] = {10ull,
+                                     100ull,
+                                     1000ull,
+                                     10000ull,
+                                     100000ull,
+                                     1000000ull,
+                                     10000000ull,
+                                     100000000ull,
+                                     1000000000ull,
+                                     10000000000ull,
+                                     100000000000ull,
+                                     1000000000000ull,
+                                     10000000000000ull,
+                                     100000000000000ull,
+                                     1000000000000000ull,
+                                     10000000000000000ull,
+                                     100000000000000000ull,
+                                     1000000000000000000ull,
+                                     10000000000000000000ull};
 
-void tacho__jw_seconds(tacho__jw_t *w, const char *key, double ns)
+char *tacho__jw_put_uint(char *p, uint64_t v)
 {
-    if (!isfinite(ns)) {
-        tacho__jw_null(w, key);
-        return;
-    }
-    char text[TACHO__DTOA_MAX];
-    scalar(w, key, text, tacho__dtoa_ns(ns, text));
-}
-
-void tacho__jw_number_text(tacho__jw_t *w, const char *key, const char *text,
-                           size_t len)
-{
-    scalar(w, key, text, len);
-}
-
-/* The escape json-c writes for a byte, or NULL when the byte stays. */
-static const char *escape_of(unsigned char c, char *buf)
-{
-    static const char hex[] = "0123456789abcdef";
-    switch (c) {
-    case '"':
-        return "\\\"";
-    case '\\':
-        return "\\\\";
-    case '\b':
-        return "\\b";
-    case '\f':
-        return "\\f";
-    case '\n':
-        return "\\n";
-    case '\r':
-        return "\\r";
-    case '\t':
-        return "\\t";
-    default:
-        break;
-    }
-    if (c >= 0x20) {
-        return NULL;
-    }
-    memcpy(buf, "\\u00", 4);
-    buf[4] = hex[c >> 4];
-    buf[5] = hex[c & 0xF];
-    buf[6] = '\0';
-    return buf;
-}
-
-/* Bytes from `p` that are written as they are: printable ASCII other than
- * '"' and '\\', and DEL. */
-static size_t plain_run(const unsigned char *p)
-{
-    size_t n = 0;
-    while (p[n] >= 0x20 && p[n] < 0x80 && p[n] != '"' && p[n] != '\\') {
+    /* The length first (most values are small), then the digits from the
+     * end, two at a time. */
+    size_t n = 1;
+    while (n < 20 && v >= pow10_u64[n - 1]) {
         n++;
     }
-    return n;
+    char *end = p + n;
+    char *q = end;
+    while (v >= 100) {
+        q -= 2;
+        memcpy(q, pairs + 2 * (v % 100), 2);
+        v /= 100;
+    }
+    if (v >= 10) {
+        memcpy(q - 2, pairs + 2 * v, 2);
+    } else {
+        q[-1] = (char)('0' + v);
+    }
+    return end;
 }
 
-static void string_body(tacho__jw_t *w, const unsigned char *p)
+char *tacho__jw_put_number(char *p, double v)
 {
-    while (*p != '\0' && w->rc == 0) {
-        size_t run = plain_run(p);
-        if (run > 0) {
-            put(w, (const char *)p, run);
-            p += run;
-            continue;
-        }
-        char buf[8];
-        const char *esc = *p < 0x80 ? escape_of(*p, buf) : NULL;
-        if (esc != NULL) {
-            put(w, esc, strlen(esc));
-            p++;
-            continue;
-        }
-        size_t n = tacho__utf8_sequence_length(p);
-        if (n == 0) {
-            put(w, "\xEF\xBF\xBD", 3); /* U+FFFD for a stray byte */
-            p++;
+    if (!isfinite(v)) {
+        return TACHO__JW_LIT(p, "null");
+    }
+    return p + tacho__dtoa(v, p);
+}
+
+char *tacho__jw_put_seconds(char *p, double ns)
+{
+    if (!isfinite(ns)) {
+        return TACHO__JW_LIT(p, "null");
+    }
+    return p + tacho__dtoa_ns(ns, p);
+}
+
+/* Writes the escape json-c writes for the ASCII byte `c`, which is a
+ * control, '"' or '\\'. */
+static char *put_escape(char *p, unsigned char c)
+{
+    static const char hex[] = "0123456789abcdef";
+    static const char short_form[] = {
+        ['"'] = '"',  ['\\'] = '\\', ['\b'] = 'b', ['\f'] = 'f',
+        ['\n'] = 'n', ['\r'] = 'r',  ['\t'] = 't'};
+    *p++ = '\\';
+    if (c < sizeof short_form && short_form[c] != 0) {
+        *p++ = short_form[c];
+        return p;
+    }
+    p = TACHO__JW_LIT(p, "u00");
+    *p++ = hex[c >> 4];
+    *p++ = hex[c & 0xF];
+    return p;
+}
+
+/* Writes the bytes of `s` as json-c does (see json_writer.h); each byte
+ * takes at most 6. */
+static char *put_body(char *p, const unsigned char *s)
+{
+    for (;;) {
+        unsigned char c = *s;
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            *p++ = (char)c; /* the common case: printable ASCII */
+            s++;
+        } else if (c == '\0') {
+            return p;
+        } else if (c < 0x80) {
+            p = put_escape(p, c);
+            s++;
         } else {
-            put(w, (const char *)p, n);
-            p += n;
+            size_t n = tacho__utf8_sequence_length(s);
+            if (n == 0) {
+                p = TACHO__JW_LIT(p, "\xEF\xBF\xBD"); /* a stray byte */
+                s++;
+            } else {
+                memcpy(p, s, n);
+                p += n;
+                s += n;
+            }
         }
     }
 }
 
-void tacho__jw_string(tacho__jw_t *w, const char *key, const char *s)
+char *tacho__jw_put_string(char *p, const char *s)
 {
     if (s == NULL) {
-        tacho__jw_null(w, key);
-        return;
+        return TACHO__JW_LIT(p, "null");
     }
-    begin_value(w, key);
-    put(w, "\"", 1);
-    string_body(w, (const unsigned char *)s);
-    put(w, "\"", 1);
-    w->comma = true;
+    *p++ = '"';
+    p = put_body(p, (const unsigned char *)s);
+    *p++ = '"';
+    return p;
 }
 
 /* The part of a time before its milliseconds, "YYYY-MM-DDTHH:MM:SS",
@@ -310,7 +307,7 @@ static size_t time_prefix(tacho__jw_t *w, int64_t unix_ns, int64_t sec,
     return 19;
 }
 
-void tacho__jw_time(tacho__jw_t *w, const char *key, int64_t unix_ns)
+char *tacho__jw_put_time(tacho__jw_t *w, char *p, int64_t unix_ns)
 {
     /* Floor division, as tacho_format_rfc3339() does before 1970. */
     int64_t sec = unix_ns / 1000000000;
@@ -319,23 +316,101 @@ void tacho__jw_time(tacho__jw_t *w, const char *key, int64_t unix_ns)
         sec -= 1;
         rem += 1000000000;
     }
-    char text[32];
-    text[0] = '"';
-    size_t n = time_prefix(w, unix_ns, sec, text + 1);
-    if (n == 0) {
+    if (time_prefix(w, unix_ns, sec, p + 1) == 0) {
         /* Unreachable with a 64-bit time_t: every int64 time formats. */
         w->rc = w->rc != 0 ? w->rc : TACHO_EINVAL;
-        return;
+        return p;
     }
     int ms = (int)(rem / 1000000);
-    char *p = text + 1 + n;
+    p[0] = '"';
+    p += 20;
     *p++ = '.';
-    *p++ = (char)('0' + ms / 100);
-    *p++ = (char)('0' + ms / 10 % 10);
-    *p++ = (char)('0' + ms % 10);
+    memcpy(p, pairs + 2 * (ms / 10), 2);
+    p[2] = (char)('0' + ms % 10);
+    p += 3;
     *p++ = 'Z';
     *p++ = '"';
-    scalar(w, key, text, (size_t)(p - text));
+    return p;
+}
+
+/* ---- members ------------------------------------------------------------ */
+
+/* Starts a member of at most `room` bytes after its key: the comma, the
+ * key and the cursor for its value, or NULL once failed. */
+static char *member(tacho__jw_t *w, const char *key, size_t room)
+{
+    begin_value(w, key);
+    return tacho__jw_reserve(w, room);
+}
+
+void tacho__jw_null(tacho__jw_t *w, const char *key)
+{
+    char *p = member(w, key, 4);
+    if (p != NULL) {
+        tacho__jw_commit(w, TACHO__JW_LIT(p, "null"));
+    }
+}
+
+void tacho__jw_bool(tacho__jw_t *w, const char *key, bool v)
+{
+    char *p = member(w, key, 5);
+    if (p != NULL) {
+        p = v ? TACHO__JW_LIT(p, "true") : TACHO__JW_LIT(p, "false");
+        tacho__jw_commit(w, p);
+    }
+}
+
+void tacho__jw_uint(tacho__jw_t *w, const char *key, uint64_t v)
+{
+    char *p = member(w, key, TACHO__JW_NUMBER_MAX);
+    if (p != NULL) {
+        tacho__jw_commit(w, tacho__jw_put_uint(p, v));
+    }
+}
+
+void tacho__jw_number(tacho__jw_t *w, const char *key, double v)
+{
+    char *p = member(w, key, TACHO__JW_NUMBER_MAX);
+    if (p != NULL) {
+        tacho__jw_commit(w, tacho__jw_put_number(p, v));
+    }
+}
+
+void tacho__jw_seconds(tacho__jw_t *w, const char *key, double ns)
+{
+    char *p = member(w, key, TACHO__JW_NUMBER_MAX);
+    if (p != NULL) {
+        tacho__jw_commit(w, tacho__jw_put_seconds(p, ns));
+    }
+}
+
+void tacho__jw_number_text(tacho__jw_t *w, const char *key, const char *text,
+                           size_t len)
+{
+    char *p = member(w, key, len);
+    if (p != NULL) {
+        memcpy(p, text, len);
+        tacho__jw_commit(w, p + len);
+    }
+}
+
+void tacho__jw_string(tacho__jw_t *w, const char *key, const char *s)
+{
+    char *p = member(w, key, s != NULL ? 6 * strlen(s) + 2 : 4);
+    if (p != NULL) {
+        tacho__jw_commit(w, tacho__jw_put_string(p, s));
+    }
+}
+
+void tacho__jw_time(tacho__jw_t *w, const char *key, int64_t unix_ns)
+{
+    char *p = member(w, key, TACHO__JW_TIME_MAX);
+    if (p != NULL) {
+        char *end = tacho__jw_put_time(w, p, unix_ns);
+        if (end != p) {
+            tacho__jw_commit(w, end);
+        }
+    }
 }
 
 int tacho__jw_finish(tacho__jw_t *w, char **out, size_t *len)

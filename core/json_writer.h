@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct tacho__jw {
     char *buf;
@@ -56,6 +57,43 @@ void tacho__jw_number_text(tacho__jw_t *w, const char *key, const char *text,
                            size_t len);
 /* An RFC 3339 UTC time with milliseconds, from Unix nanoseconds. */
 void tacho__jw_time(tacho__jw_t *w, const char *key, int64_t unix_ns);
+
+/*
+ * Direct writing, for parts whose shape is fixed (the figures of each
+ * pipeline, the recent executions): the renderer reserves room for the
+ * whole part once and writes it through a cursor, with no check per
+ * piece. Each tacho__jw_put_* writes at `p` and returns the end of what
+ * it wrote; the room each may take is given with it.
+ */
+
+/* Room for `n` more bytes: where to write them, or NULL once failed. */
+char *tacho__jw_reserve(tacho__jw_t *w, size_t n);
+/* Ends direct writing at `p`, inside the room reserved; what was written
+ * counts as a value (the next one needs ','). */
+void tacho__jw_commit(tacho__jw_t *w, char *p);
+
+/* Copies the string literal `lit` (no terminator) at `p`; yields the end.
+ * Its size is known when compiled, so the copy is a few moves. */
+#define TACHO__JW_LIT(p, lit)                                                  \
+    ((char *)memcpy((p), (lit), sizeof(lit) - 1) + sizeof(lit) - 1)
+
+/* Room for any one number written at a cursor. */
+#define TACHO__JW_NUMBER_MAX 32
+
+/* Decimal digits of `v` (at most 20 bytes). */
+char *tacho__jw_put_uint(char *p, uint64_t v);
+/* The tacho__dtoa() text of `v`, or null when it is not finite. */
+char *tacho__jw_put_number(char *p, double v);
+/* Nanoseconds as seconds, as tacho__jw_seconds() writes them. */
+char *tacho__jw_put_seconds(char *p, double ns);
+/* `s` quoted and escaped as tacho__jw_string() writes it, at most
+ * 6 * strlen(s) + 2 bytes (null for NULL). */
+char *tacho__jw_put_string(char *p, const char *s);
+/* Room tacho__jw_put_time() may take. */
+#define TACHO__JW_TIME_MAX 32
+/* A quoted RFC 3339 time, as tacho__jw_time() writes it. On the
+ * (unreachable) failure it writes nothing and sets the sticky error. */
+char *tacho__jw_put_time(tacho__jw_t *w, char *p, int64_t unix_ns);
 
 /* Hands over the text: returns 0 with *out (free with tacho_free()) and
  * *len (when not NULL), or the sticky error with *out NULL. The writer is

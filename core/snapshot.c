@@ -95,11 +95,14 @@ static int stats_from_pipeline(tacho_stats_t *st, const tacho_pipeline_t *p,
     st->pipe = p->index;
     st->overflow = p->overflow;
     st->last_ns = l->last_ns;
-    st->fig[0] = (figs_t){l->succeeded, l->failed, l->sum,
-                          l->min,       l->max,    {0, NULL, NULL}};
-    st->fig[1] =
-        (figs_t){w->running.succeeded, w->running.failed, w->running.sum, 0, 0,
-                 {0, NULL, NULL}};
+    st->fig[0] = (figs_t){.succeeded = l->succeeded,
+                          .failed = l->failed,
+                          .sum = l->sum,
+                          .min = l->min,
+                          .max = l->max};
+    st->fig[1] = (figs_t){.succeeded = w->running.succeeded,
+                          .failed = w->running.failed,
+                          .sum = w->running.sum};
     st->name = tacho_strdup(p->key.name);
     if (st->name == NULL || le_cumulate(st, l->le, snap->bound_count) != 0 ||
         tacho__sparse_from_dense(&st->fig[0].hist, l->hist, l->octaves) != 0 ||
@@ -108,6 +111,8 @@ static int stats_from_pipeline(tacho_stats_t *st, const tacho_pipeline_t *p,
         return TACHO_ENOMEM;
     }
     window_extremes(&st->fig[1], &st->fig[0]);
+    tacho__figs_quantiles(&st->fig[0]);
+    tacho__figs_quantiles(&st->fig[1]);
     return 0;
 }
 
@@ -178,6 +183,8 @@ static int add_total(tacho_snapshot_t *s)
     if (rc == 0) {
         rc = total_scope(s, TACHO_SCOPE_WINDOW, dense);
         window_extremes(&t->fig[1], &t->fig[0]);
+        tacho__figs_quantiles(&t->fig[0]);
+        tacho__figs_quantiles(&t->fig[1]);
     }
     tacho_free(dense);
     if (rc == 0) {

@@ -263,10 +263,12 @@ bool tacho_stats_runs_per_hour(const tacho_stats_t *st, tacho_scope_t scope,
     return true;
 }
 
-bool tacho_stats_quantile_ns(const tacho_stats_t *st, tacho_scope_t scope,
-                             double q, double *out)
+const double tacho__snapshot_quantiles[TACHO__QUANTILES] = {0.5, 0.9, 0.95,
+                                                            0.99, 0.999};
+
+/* Quantile q of one scope's figures; false when it has no value. */
+static bool figs_quantile(const figs_t *f, double q, double *out)
 {
-    const figs_t *f = scope_figs(st, scope);
     uint64_t n = tacho__sparse_total(&f->hist);
     /* The negated test also turns a NaN q away. */
     if (n == 0 || !(q > 0.0 && q <= 1.0)) {
@@ -280,6 +282,31 @@ bool tacho_stats_quantile_ns(const tacho_stats_t *st, tacho_scope_t scope,
     v = v < (double)f->min ? (double)f->min : v;
     *out = v > (double)f->max ? (double)f->max : v;
     return true;
+}
+
+void tacho__figs_quantiles(figs_t *f)
+{
+    for (size_t i = 0; i < TACHO__QUANTILES; i++) {
+        f->quantile[i] = 0;
+        figs_quantile(f, tacho__snapshot_quantiles[i], &f->quantile[i]);
+    }
+}
+
+bool tacho_stats_quantile_ns(const tacho_stats_t *st, tacho_scope_t scope,
+                             double q, double *out)
+{
+    const figs_t *f = scope_figs(st, scope);
+    /* The quantiles renderers ask for were found while building. */
+    for (size_t i = 0; i < TACHO__QUANTILES; i++) {
+        if (q == tacho__snapshot_quantiles[i]) {
+            if (tacho__sparse_total(&f->hist) == 0) {
+                return false;
+            }
+            *out = f->quantile[i];
+            return true;
+        }
+    }
+    return figs_quantile(f, q, out);
 }
 
 bool tacho_stats_last_run_ns(const tacho_stats_t *st, int64_t *out)

@@ -9,6 +9,11 @@
 
 #include "histogram.h"
 
+/* The quantiles every renderer asks for (p50, p90, p95, p99, p999):
+ * tacho__snapshot_quantiles, in this order. */
+#define TACHO__QUANTILES 5
+extern const double tacho__snapshot_quantiles[TACHO__QUANTILES];
+
 /* Figures of one scope (lifetime or window). */
 typedef struct figs {
     uint64_t succeeded;
@@ -17,6 +22,10 @@ typedef struct figs {
     uint64_t min; /* meaningful when runs > 0 */
     uint64_t max;
     tacho__sparse_t hist;
+    /* The values of tacho__snapshot_quantiles, worked out once while the
+     * snapshot is built (tacho__figs_quantiles), as every sink renders
+     * them; meaningful when the histogram has counts. */
+    double quantile[TACHO__QUANTILES];
 } figs_t;
 
 struct tacho_stats {
@@ -59,6 +68,10 @@ struct tacho_snapshot {
     tacho_sink_stats_t *sinks;
     size_t nsinks;
 };
+
+/* Fills f->quantile from the histogram, min and max of `f`, which must
+ * be final. */
+void tacho__figs_quantiles(figs_t *f);
 
 /* Orders stats by name (byte order); used to sort and to search. */
 int tacho__stats_by_name(const void *a, const void *b);

@@ -7,7 +7,10 @@
  * as many lines as the Prometheus text has, into a buffer kept between
  * runs. Times are the thread's CPU time (the machine is shared).
  *
- *   bench_render [-r REPEATS]     table and @ result lines (run.sh)
+ *   bench_render [-r REPEATS] [-n PIPELINES]
+ *
+ * prints the table and the @ result lines (run.sh); -n measures that one
+ * size only, for a profiler (callgrind) to count one render's cost.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -139,17 +142,25 @@ static void measure(size_t n, figures_t *f)
 
 int main(int argc, char **argv)
 {
-    if (argc == 3 && strcmp(argv[1], "-r") == 0 && atoi(argv[2]) > 0) {
-        repeats = atoi(argv[2]);
-    } else if (argc != 1) {
-        fprintf(stderr, "usage: bench_render [-r REPEATS]\n");
-        return 2;
+    size_t sizes[] = {1, 100, 1000};
+    size_t nsizes = sizeof sizes / sizeof sizes[0];
+    for (int a = 1; a < argc; a += 2) {
+        int v = a + 1 < argc ? atoi(argv[a + 1]) : 0;
+        if (strcmp(argv[a], "-r") == 0 && v > 0) {
+            repeats = v;
+        } else if (strcmp(argv[a], "-n") == 0 && v > 0) {
+            sizes[0] = (size_t)v;
+            nsizes = 1;
+        } else {
+            fprintf(stderr,
+                    "usage: bench_render [-r REPEATS] [-n PIPELINES]\n");
+            return 2;
+        }
     }
-    static const size_t sizes[] = {1, 100, 1000};
     printf("%-10s %8s %10s %10s %10s %12s %10s %10s\n", "pipelines", "lines",
            "take us", "prom us", "json us", "snprintf us", "prom KiB",
            "json KiB");
-    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    for (size_t i = 0; i < nsizes; i++) {
         figures_t f;
         measure(sizes[i], &f);
         printf("%-10zu %8zu %10.1f %10.1f %10.1f %12.1f %10.1f %10.1f\n",
