@@ -212,6 +212,17 @@ fail:
     return tacho_error_set(err, TACHO_ENOMEM, "out of memory");
 }
 
+/* The text of `e` without the "FILE:LINE: " that tacho_error_set_at()
+ * puts in front. */
+static const char *error_message(const tacho_error_t *e)
+{
+    char place[TACHO_ERROR_FILE_MAX + 16];
+    int n = snprintf(place, sizeof place, "%s:%d: ", e->file, e->line);
+    bool prefixed =
+        e->file[0] != '\0' && n > 0 && strncmp(e->text, place, (size_t)n) == 0;
+    return prefixed ? e->text + n : e->text;
+}
+
 int tacho__dispatcher_add(tacho__dispatcher_t *d,
                           const tacho__sink_type_t *type, const char *name,
                           bool optional, const tacho_options_t *opts,
@@ -232,10 +243,17 @@ int tacho__dispatcher_add(tacho__dispatcher_t *d,
     int rc = type->create(&s->ctx, opts, &s->state, &serr);
     if (rc != 0) {
         sink_free(s);
+        /* An error about one option (tacho_options_error) carries that
+         * option's place, which is more precise than the sink's: use it,
+         * once. */
+        if (serr.file[0] != '\0') {
+            file = serr.file;
+            line = serr.line;
+        }
         return tacho_error_set_at(
             err, TACHO_ESINK, file, line,
             "sink '%s' (plugin %s) could not be created: %s", name, type->name,
-            serr.text[0] != '\0' ? serr.text : tacho_strerror(rc));
+            serr.text[0] != '\0' ? error_message(&serr) : tacho_strerror(rc));
     }
     s->created = true;
     d->sinks[d->count++] = s;

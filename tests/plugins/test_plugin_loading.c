@@ -189,6 +189,22 @@ static void loading_create_failure_names_place(void)
                    "port 99999");
 }
 
+/* An option's own error names the option's line, once (the sink entry
+ * starts on line 2, the bad option is on line 3). */
+static void loading_create_failure_names_option_line(void)
+{
+    tacho_error_t err;
+    CU_ASSERT_EQUAL(open_host_fails("{ plugin = \"csv\"; path = \"/tmp/x\";\n"
+                                    "  mode = \"rw-r\"; }",
+                                    &err),
+                    TACHO_ESINK);
+    CU_ASSERT_STRING_EQUAL(err.text,
+                           "<string>:3: sink 'csv' (plugin csv) could not be "
+                           "created: csv: mode must be an octal file mode "
+                           "such as \"0640\", not \"rw-r\"");
+    CU_ASSERT_EQUAL(err.line, 3);
+}
+
 static void loading_reports_every_problem(void)
 {
     char *group = tacho_group(60, 1);
@@ -492,6 +508,8 @@ int main(void)
         {"loading_refuses_bad_option_table", loading_refuses_bad_option_table},
         {"loading_create_failure_names_place",
          loading_create_failure_names_place},
+        {"loading_create_failure_names_option_line",
+         loading_create_failure_names_option_line},
         {"loading_reports_every_problem", loading_reports_every_problem},
         {"loading_two_instances_side_by_side",
          loading_two_instances_side_by_side},
