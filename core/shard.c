@@ -323,11 +323,12 @@ static void reader_barrier(void)
 }
 
 /* How long a reader spins for a record in flight before it gives up on
- * the shard for this flip. A running writer ends a record within about
- * a hundred nanoseconds; one that is still inside after a few microseconds
- * has been descheduled, and waiting for it would tie the reader to the
- * scheduler (tens of milliseconds with more recording threads than CPUs). */
-#define SPIN_LIMIT 4096
+ * the shard for this flip. A running writer ends a record within about a
+ * hundred nanoseconds; one still inside after 64 pauses (from about 0.5 us
+ * on bare metal to 5 us in a VM that traps them) has most likely been
+ * descheduled, and waiting for it would tie the reader to the scheduler
+ * (tens of milliseconds with more recording threads than CPUs). */
+#define SPIN_LIMIT 64
 
 static inline void cpu_relax(void)
 {
