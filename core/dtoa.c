@@ -26,6 +26,10 @@ typedef unsigned __int128 u128;
 
 #define E19 10000000000000000000ull
 
+/* Copies the string literal `lit` (no terminator) to `p`; the end. */
+#define TACHO__DTOA_LIT(p, lit)                                                \
+    ((char *)memcpy((p), (lit), sizeof(lit) - 1) + sizeof(lit) - 1)
+
 /* 10^0 .. 10^MAX_K. */
 static const u128 pow10_table[MAX_K + 1] = {
     1ull,
@@ -132,91 +136,119 @@ static const char pairs[201] =
     "50515253545556575859606162636465666768697071727374"
     "75767778798081828384858687888990919293949596979899";
 
-/* The decimal digits of `d` into `out`; returns how many. */
-static int digits_text(uint64_t d, char *out)
+/* Writes the eight digits of v < 10^8 (zero-padded) at `p`, in 32-bit
+ * arithmetic. */
+static void eight_digits(char *p, uint32_t v)
 {
-    char tmp[24];
-    char *p = tmp + sizeof tmp;
-    while (d >= 100) {
-        p -= 2;
-        memcpy(p, pairs + 2 * (d % 100), 2);
-        d /= 100;
+    uint32_t hi = v / 10000;
+    uint32_t lo = v % 10000;
+    memcpy(p, pairs + 2 * (hi / 100), 2);
+    memcpy(p + 2, pairs + 2 * (hi % 100), 2);
+    memcpy(p + 4, pairs + 2 * (lo / 100), 2);
+    memcpy(p + 6, pairs + 2 * (lo % 100), 2);
+}
+
+/* Writes v < 10^count as `count` digits (zero-padded) ending at `end`,
+ * in 32-bit arithmetic below 10^8 (two digits per division). */
+static void put_back(char *end, uint64_t v, int count)
+{
+    while (count > 8) {
+        uint64_t high = v / 100000000;
+        end -= 8;
+        eight_digits(end, (uint32_t)(v - high * 100000000));
+        v = high;
+        count -= 8;
     }
-    if (d >= 10) {
-        p -= 2;
-        memcpy(p, pairs + 2 * d, 2);
-    } else {
-        *--p = (char)('0' + d);
+    uint32_t low = (uint32_t)v;
+    for (; count >= 2; count -= 2) {
+        end -= 2;
+        memcpy(end, pairs + 2 * (low % 100), 2);
+        low /= 100;
     }
-    int n = (int)(tmp + sizeof tmp - p);
-    memcpy(out, p, (size_t)n);
+    if (count == 1) {
+        end[-1] = (char)('0' + low);
+    }
+}
+
+/* The number of decimal digits of `v`. */
+static int digit_count(uint64_t v)
+{
+    int n = 1;
+    while (n < 20 && v >= (uint64_t)pow10_table[n]) {
+        n++;
+    }
     return n;
 }
 
-/* Writes the `n` significant digits (no trailing zeros) with decimal
+/* Writes the digits `d` (no trailing zeros; `n` of them) with decimal
  * exponent `x` (that of the first digit) in %g's style for precision `p`;
  * returns the length. */
-static size_t layout_g(char *buf, const char *digits, int n, int x, int p)
+static size_t layout_g(char *buf, uint64_t d, int n, int x, int p)
 {
     char *w = buf;
     if (x < -4 || x >= p) {
-        *w++ = digits[0];
-        if (n > 1) {
-            *w++ = '.';
-            memcpy(w, digits + 1, (size_t)(n - 1));
-            w += n - 1;
-        }
-        /* "e", the sign and at least two digits, as printf writes. */
+        /* d.ddd, "e", the sign and at least two digits, as printf. */
+        uint64_t first = d / (uint64_t)pow10_table[n - 1];
+        put_back(w + 1 + n, d - first * (uint64_t)pow10_table[n - 1], n - 1);
+        w[0] = (char)('0' + first);
+        w[1] = '.';
+        w += n > 1 ? n + 1 : 1;
         int e = x < 0 ? -x : x;
         *w++ = 'e';
         *w++ = x < 0 ? '-' : '+';
         if (e >= 100) {
             *w++ = (char)('0' + e / 100);
         }
-        *w++ = (char)('0' + e / 10 % 10);
-        *w++ = (char)('0' + e % 10);
-        *w = '\0';
-        return (size_t)(w - buf);
-    }
-    if (x < 0) {
-        *w++ = '0';
-        *w++ = '.';
-        for (int i = 0; i < -x - 1; i++) {
-            *w++ = '0';
-        }
-        memcpy(w, digits, (size_t)n);
+        memcpy(w, pairs + 2 * (e % 100), 2);
+        w += 2;
+    } else if (x < 0) {
+        /* 0.000ddd */
+        w = TACHO__DTOA_LIT(w, "0.000");
+        w += -x - 4; /* keeps -x - 1 of the zeros */
         w += n;
+        put_back(w, d, n);
+    } else if (n <= x + 1) {
+        /* ddd000: a whole number */
+        put_back(w + n, d, n);
+        memset(w + n, '0', (size_t)(x + 1 - n));
+        w += x + 1;
     } else {
-        for (int i = 0; i <= x; i++) {
-            *w++ = i < n ? digits[i] : '0';
-        }
-        if (n > x + 1) {
-            *w++ = '.';
-            memcpy(w, digits + x + 1, (size_t)(n - x - 1));
-            w += n - x - 1;
-        }
+        /* ddd.ddd */
+        uint64_t scale = (uint64_t)pow10_table[n - x - 1];
+        uint64_t whole = d / scale;
+        put_back(w + n + 1, d - whole * scale, n - x - 1);
+        w[x + 1] = '.';
+        put_back(w + x + 1, whole, x + 1);
+        w += n + 1;
     }
     *w = '\0';
     return (size_t)(w - buf);
 }
 
-/* The digits of `d` without trailing zeros into `out`; returns how many. */
-static int significant(uint64_t d, char *out)
-{
-    int n = digits_text(d, out);
-    while (n > 1 && out[n - 1] == '0') {
-        n--;
-    }
-    return n;
-}
-
-/* Writes the digits `d` (at most 17 of them, so 64 bits hold them) with
- * decimal exponent `x` in %g's style for precision `p`. */
+/* Writes the digits `d` of precision `p` (trailing zeros included) with
+ * decimal exponent `x` in %g's style. */
 static size_t format_g(char *buf, uint64_t d, int x, int p)
 {
-    char digits[24];
-    int n = significant(d, digits);
-    return layout_g(buf, digits, n, x, p);
+    /* Trailing zeros go eight, four, two and one at a time: ratios such
+     * as 0.109375 have many. d > 0, so this ends. */
+    int n = p;
+    while (d % 100000000 == 0) {
+        d /= 100000000;
+        n -= 8;
+    }
+    if (d % 10000 == 0) {
+        d /= 10000;
+        n -= 4;
+    }
+    if (d % 100 == 0) {
+        d /= 100;
+        n -= 2;
+    }
+    if (d % 10 == 0) {
+        d /= 10;
+        n -= 1;
+    }
+    return layout_g(buf, d, n, x, p);
 }
 
 /* The fast path for v > 0; 0 when it does not apply. */
@@ -258,21 +290,79 @@ static size_t dtoa_fast(double v, char *buf)
     return 0;
 }
 
+/* Writes N / 10^10 seconds (N = 5h for h half-nanoseconds) when
+ * 1e-4 <= N / 10^10 < 1e5: %g writes such a value in fixed notation, and
+ * its exact decimal has at most 5 + 10 significant digits, so "%.15g"
+ * shows it whole. Returns 0 outside that range. */
+static size_t ns_fixed(uint64_t n, char *buf)
+{
+    if (n < 1000000ull || n >= 1000000000000000ull) {
+        return 0;
+    }
+    uint64_t whole = n / 10000000000ull;
+    uint64_t frac = n - whole * 10000000000ull;
+    char *w = buf + digit_count(whole);
+    put_back(w, whole, (int)(w - buf));
+    if (frac != 0) {
+        /* Ten digits: two, then eight in 32-bit arithmetic. */
+        uint64_t two = frac / 100000000;
+        w[0] = '.';
+        memcpy(w + 1, pairs + 2 * two, 2);
+        eight_digits(w + 3, (uint32_t)(frac - two * 100000000));
+        w += 11;
+        while (w[-1] == '0') {
+            w--;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - buf);
+}
+
 /* Writes half-nanoseconds `h` (h / 2e9 seconds) in %g style when the
  * exact decimal has at most 15 significant digits; 0 otherwise. */
 static size_t ns_text(uint64_t h, char *buf)
 {
     /* h / 2e9 = 5h / 1e10: the digits of 5h, point 10 places left. */
-    char digits[24];
-    int all = digits_text(h * 5, digits);
+    uint64_t d = h * 5;
+    size_t len = ns_fixed(d, buf);
+    if (len > 0) {
+        return len;
+    }
+    int all = digit_count(d);
     int n = all;
-    while (n > 1 && digits[n - 1] == '0') {
+    while (n > 1 && d % 10 == 0) {
+        d /= 10;
         n--;
     }
     if (n > 15) {
         return 0;
     }
-    return layout_g(buf, digits, n, all - 1 - 10, 15);
+    return layout_g(buf, d, n, all - 1 - 10, 15);
+}
+
+size_t tacho__dtoa_ns_u64(uint64_t ns, char *buf)
+{
+    /* 1e-4 s <= ns / 1e9 < 1e5 s, as ns_fixed() has it: the digits of
+     * the whole seconds, then up to nine of the fraction. */
+    if (ns < 100000 || ns >= 100000000000000ull) {
+        return tacho__dtoa_ns((double)ns, buf);
+    }
+    uint64_t whole = ns / 1000000000;
+    uint32_t frac = (uint32_t)(ns - whole * 1000000000);
+    char *w = buf + digit_count(whole);
+    put_back(w, whole, (int)(w - buf));
+    if (frac != 0) {
+        uint32_t first = frac / 100000000;
+        w[0] = '.';
+        w[1] = (char)('0' + first);
+        eight_digits(w + 2, frac - first * 100000000);
+        w += 10;
+        while (w[-1] == '0') {
+            w--;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - buf);
 }
 
 size_t tacho__dtoa_ns(double ns, char *buf)
@@ -311,11 +401,33 @@ size_t tacho__dtoa_slow(double v, char *buf)
     return strlen(buf);
 }
 
+/* A whole number below 10^15 (and above 0), which "%.15g" writes as its
+ * digits; 0 for anything else. */
+static size_t whole_text(double v, char *buf)
+{
+    if (!(v >= 1 && v < 1e15) || v != (double)(uint64_t)v) {
+        return 0;
+    }
+    uint64_t d = (uint64_t)v;
+    int n = digit_count(d);
+    put_back(buf + n, d, n);
+    buf[n] = '\0';
+    return (size_t)n;
+}
+
 size_t tacho__dtoa(double v, char *buf)
 {
+    if (v == 0 && !signbit(v)) {
+        memcpy(buf, "0", 2);
+        return 1;
+    }
     if (v > 0 || v < 0) {
         bool neg = v < 0;
-        size_t n = dtoa_fast(neg ? -v : v, buf + neg);
+        double mag = neg ? -v : v;
+        size_t n = whole_text(mag, buf + neg);
+        if (n == 0) {
+            n = dtoa_fast(mag, buf + neg);
+        }
         if (n > 0) {
             buf[0] = neg ? '-' : buf[0];
             return n + neg;

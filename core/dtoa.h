@@ -13,6 +13,7 @@
 #define TACHO_DTOA_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Room tacho__dtoa() needs, terminator included. */
 #define TACHO__DTOA_MAX 32
@@ -27,6 +28,10 @@ size_t tacho__dtoa(double v, char *buf);
  * written from their decimal digits directly: such a decimal is what
  * "%.15g" shows and reads back as the quotient. */
 size_t tacho__dtoa_ns(double ns, char *buf);
+
+/* The same for whole nanoseconds: tacho__dtoa_ns((double)ns, buf), the
+ * common range (0.1 ms .. 27 h) written without a double. */
+size_t tacho__dtoa_ns_u64(uint64_t ns, char *buf);
 
 /* The same through snprintf and strtod only (under a "C" numeric locale
  * for this thread); the reference the fast path is tested against. */

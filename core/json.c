@@ -313,6 +313,12 @@ static char *put_optional_ns(char *p, bool has, double ns)
     return has ? tacho__jw_put_seconds(p, ns) : LIT(p, "null");
 }
 
+/* The same for whole nanoseconds. */
+static char *put_optional_u64_ns(char *p, bool has, uint64_t ns)
+{
+    return has ? tacho__jw_put_ns(p, ns) : LIT(p, "null");
+}
+
 /* The `durations` object of one scope. Its quantiles are the snapshot's
  * precomputed ones, in the order of tacho__snapshot_quantiles. */
 static char *put_durations(char *p, const tacho_stats_t *st,
@@ -321,11 +327,11 @@ static char *put_durations(char *p, const tacho_stats_t *st,
     const figs_t *f = &st->fig[scope];
     bool has = f->succeeded + f->failed > 0;
     p = LIT(p, "{\"sum\":");
-    p = tacho__jw_put_seconds(p, (double)f->sum);
+    p = tacho__jw_put_ns(p, f->sum);
     p = LIT(p, ",\"min\":");
-    p = put_optional_ns(p, has, (double)f->min);
+    p = put_optional_u64_ns(p, has, f->min);
     p = LIT(p, ",\"max\":");
-    p = put_optional_ns(p, has, (double)f->max);
+    p = put_optional_u64_ns(p, has, f->max);
     p = LIT(p, ",\"avg\":");
     double avg = 0;
     has = tacho_stats_avg_ns(st, scope, &avg);
@@ -453,7 +459,7 @@ static void add_recent(tacho__jw_t *w, const tacho_snapshot_t *s)
         p = LIT(p, ",\"pipeline\":");
         p = tacho__jw_put_string(p, e->pipeline);
         p = LIT(p, ",\"durationSeconds\":");
-        p = tacho__jw_put_seconds(p, (double)e->duration_ns);
+        p = tacho__jw_put_ns(p, e->duration_ns);
         p = e->ok ? LIT(p, ",\"ok\":true}") : LIT(p, ",\"ok\":false}");
         tacho__jw_commit(w, p);
     }

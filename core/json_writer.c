@@ -228,6 +228,11 @@ char *tacho__jw_put_seconds(char *p, double ns)
     return p + tacho__dtoa_ns(ns, p);
 }
 
+char *tacho__jw_put_ns(char *p, uint64_t ns)
+{
+    return p + tacho__dtoa_ns_u64(ns, p);
+}
+
 /* Writes the escape json-c writes for the ASCII byte `c`, which is a
  * control, '"' or '\\'. */
 static char *put_escape(char *p, unsigned char c)

@@ -86,6 +86,9 @@ char *tacho__jw_put_uint(char *p, uint64_t v);
 char *tacho__jw_put_number(char *p, double v);
 /* Nanoseconds as seconds, as tacho__jw_seconds() writes them. */
 char *tacho__jw_put_seconds(char *p, double ns);
+/* Whole nanoseconds as seconds: the same text as
+ * tacho__jw_put_seconds(p, (double)ns). */
+char *tacho__jw_put_ns(char *p, uint64_t ns);
 /* `s` quoted and escaped as tacho__jw_string() writes it, at most
  * 6 * strlen(s) + 2 bytes (null for NULL). */
 char *tacho__jw_put_string(char *p, const char *s);

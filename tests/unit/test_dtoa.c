@@ -153,6 +153,70 @@ static void dtoa_edges(void)
     CU_ASSERT_STRING_EQUAL(buf, "-1234.5");
 }
 
+/* Whole nanoseconds written without a double must read as the double
+ * form does, on both sides of its range (0.1 ms .. 27.8 h). */
+static void dtoa_whole_nanoseconds(void)
+{
+    mismatches = 0;
+    srand(14);
+    for (int i = 0; i < 300000; i++) {
+        uint64_t ns = rand64() >> (rand() % 64);
+        char fast[TACHO__DTOA_MAX], want[TACHO__DTOA_MAX];
+        size_t n = tacho__dtoa_ns_u64(ns, fast);
+        tacho__dtoa_ns((double)ns, want);
+        if (n != strlen(want) || strcmp(fast, want) != 0) {
+            if (mismatches++ < 10) {
+                printf("\n  %llu ns: \"%s\", want \"%s\"",
+                       (unsigned long long)ns, fast, want);
+            }
+        }
+    }
+    static const uint64_t edges[] = {0,
+                                     1,
+                                     99999,
+                                     100000,
+                                     100001,
+                                     1000000000,
+                                     1000000001,
+                                     99999999999999ull,
+                                     100000000000000ull,
+                                     9007199254740993ull,
+                                     UINT64_MAX};
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+        char fast[TACHO__DTOA_MAX], slow[TACHO__DTOA_MAX];
+        tacho__dtoa_ns_u64(edges[i], fast);
+        tacho__dtoa_slow((double)edges[i] / 1e9, slow);
+        CU_ASSERT_STRING_EQUAL(fast, slow);
+    }
+    CU_ASSERT_EQUAL(mismatches, 0);
+}
+
+/* Whole numbers and zero take a path of their own. */
+static void dtoa_whole_numbers(void)
+{
+    mismatches = 0;
+    srand(15);
+    for (int i = 0; i < 200000; i++) {
+        double v = (double)(rand64() >> (10 + rand() % 54));
+        same(v);
+        same(-v);
+    }
+    for (double v = 1; v < 1e17; v *= 10) {
+        same(v - 1);
+        same(v);
+        same(v + 1);
+    }
+    same(0.0);
+    same(-0.0);
+    CU_ASSERT_EQUAL(mismatches, 0);
+    char buf[TACHO__DTOA_MAX];
+    CU_ASSERT_EQUAL(tacho__dtoa(0.0, buf), 1);
+    CU_ASSERT_STRING_EQUAL(buf, "0");
+    CU_ASSERT_EQUAL(tacho__dtoa(999999999999999.0, buf), 15);
+    tacho__dtoa(1e15, buf);
+    CU_ASSERT_STRING_EQUAL(buf, "1e+15");
+}
+
 static void dtoa_point_in_any_locale(void)
 {
     /* A locale whose decimal point is ',' (compiled with localedef, from
@@ -188,6 +252,8 @@ int main(void)
         {"dtoa_ratios_and_rates", dtoa_ratios_and_rates},
         {"dtoa_every_magnitude", dtoa_every_magnitude},
         {"dtoa_edges", dtoa_edges},
+        {"dtoa_whole_nanoseconds", dtoa_whole_nanoseconds},
+        {"dtoa_whole_numbers", dtoa_whole_numbers},
         {"dtoa_point_in_any_locale", dtoa_point_in_any_locale},
         {NULL, NULL}};
     return tacho_test_run("dtoa", NULL, NULL, cases);

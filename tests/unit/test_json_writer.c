@@ -152,6 +152,107 @@ static void json_writer_containers_and_scalars(void)
     tacho_free(text);
 }
 
+/* What tacho__jw_<member>() writes for `fill`'s one member "k", without
+ * the braces. */
+static char *member_text(void (*fill)(tacho__jw_t *w, const void *arg),
+                         const void *arg)
+{
+    tacho__jw_t w;
+    tacho__jw_init(&w, 0);
+    tacho__jw_object_begin(&w, NULL);
+    fill(&w, arg);
+    tacho__jw_object_end(&w);
+    char *text = NULL;
+    CU_ASSERT_EQUAL_FATAL(tacho__jw_finish(&w, &text, NULL), 0);
+    size_t n = strlen(text);
+    memmove(text, text + 5, n - 6); /* drop {"k": and } */
+    text[n - 6] = '\0';
+    return text;
+}
+
+static void fill_string(tacho__jw_t *w, const void *arg)
+{
+    tacho__jw_string(w, "k", arg);
+}
+
+static void fill_seconds(tacho__jw_t *w, const void *arg)
+{
+    tacho__jw_seconds(w, "k", (double)*(const uint64_t *)arg);
+}
+
+/* A cursor piece from `start` to `end` must be exactly `want`, and no
+ * longer than the room its writer promises. */
+static void check_piece(const char *start, const char *end, const char *want,
+                        size_t room)
+{
+    size_t n = (size_t)(end - start);
+    CU_ASSERT_TRUE(n <= room);
+    CU_ASSERT_EQUAL(n, strlen(want));
+    CU_ASSERT_EQUAL(memcmp(start, want, n < strlen(want) ? n : strlen(want)),
+                    0);
+}
+
+static void json_writer_cursor_pieces_match_members(void)
+{
+    char buf[512];
+    /* Numbers around every length. */
+    uint64_t v = 1;
+    for (int k = 0; k < 20; k++, v *= 10) {
+        uint64_t cases[] = {v - 1, v, v + 1, v * 9 + (v - 1)};
+        for (size_t i = 0; i < 4; i++) {
+            char want[32];
+            snprintf(want, sizeof want, "%llu", (unsigned long long)cases[i]);
+            check_piece(buf, tacho__jw_put_uint(buf, cases[i]), want, 20);
+            /* Whole nanoseconds as seconds, as the double form writes. */
+            char *member = member_text(fill_seconds, &cases[i]);
+            check_piece(buf, tacho__jw_put_ns(buf, cases[i]), member,
+                        TACHO__JW_NUMBER_MAX);
+            free(member);
+        }
+    }
+    check_piece(buf, tacho__jw_put_uint(buf, UINT64_MAX),
+                "18446744073709551615", 20);
+    /* Strings: the same bytes as a member, within 6 bytes a byte. */
+    static const char *const strings[] = {"plain", "q\"b\\s/", "\x01\x1f\x7f",
+                                          "caf\xc3\xa9 \xff \xe2\x82", ""};
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
+        char *member = member_text(fill_string, strings[i]);
+        check_piece(buf, tacho__jw_put_string(buf, strings[i]), member,
+                    6 * strlen(strings[i]) + 2);
+        free(member);
+    }
+    char controls[65];
+    memset(controls, 0x01, 64);
+    controls[64] = '\0';
+    /* The worst case takes all of its room. */
+    CU_ASSERT_EQUAL(tacho__jw_put_string(buf, controls) - buf, 6 * 64 + 2);
+    check_piece(buf, tacho__jw_put_string(buf, NULL), "null", 4);
+    check_piece(buf, tacho__jw_put_number(buf, NAN), "null", 4);
+    check_piece(buf, tacho__jw_put_seconds(buf, INFINITY), "null", 4);
+}
+
+/* Direct writing through a reserved cursor continues a document as the
+ * member calls do: the next member gets its comma. */
+static void json_writer_cursor_commit_continues(void)
+{
+    tacho__jw_t w;
+    tacho__jw_init(&w, 0);
+    tacho__jw_object_begin(&w, NULL);
+    tacho__jw_uint(&w, "a", 1);
+    char *p = tacho__jw_reserve(&w, 64);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    p = TACHO__JW_LIT(p, ",\"b\":");
+    p = tacho__jw_put_time(&w, p, 1700000000123456789ll);
+    tacho__jw_commit(&w, p);
+    tacho__jw_uint(&w, "c", 3);
+    tacho__jw_object_end(&w);
+    char *text = NULL;
+    CU_ASSERT_EQUAL_FATAL(tacho__jw_finish(&w, &text, NULL), 0);
+    CU_ASSERT_STRING_EQUAL(
+        text, "{\"a\":1,\"b\":\"2023-11-14T22:13:20.123Z\",\"c\":3}");
+    tacho_free(text);
+}
+
 /* Fails every allocation once `fail_after` more have succeeded. */
 static long fail_after = -1;
 
@@ -208,6 +309,10 @@ int main(void)
          json_writer_pretty_is_json_c_pretty},
         {"json_writer_containers_and_scalars",
          json_writer_containers_and_scalars},
+        {"json_writer_cursor_pieces_match_members",
+         json_writer_cursor_pieces_match_members},
+        {"json_writer_cursor_commit_continues",
+         json_writer_cursor_commit_continues},
         {"json_writer_out_of_memory", json_writer_out_of_memory},
         {NULL, NULL}};
     return tacho_test_run("json_writer", NULL, NULL, cases);

@@ -393,6 +393,47 @@ static void snapshot_sink_list_oom_leaves_it(void)
     tacho_snapshot_free(s);
 }
 
+/* The five quantiles renderers ask for are worked out while the snapshot
+ * is built; each must be what the accessor finds for any other q of the
+ * same rank (q just below it), in both scopes, for the total and every
+ * pipeline, with window extremes clamped as for any q. Seven runs: no
+ * q * 7 is whole, so the neighbouring q has the same rank. */
+static void snapshot_standard_quantiles_match_any_q(void)
+{
+    static const double standard[] = {0.5, 0.9, 0.95, 0.99, 0.999};
+    tacho_collector_t *c = make_with(NULL, 0);
+    for (uint64_t k = 0; k < 7; k++) {
+        tacho_record(c, "a", 1000 + k * k * 7919 * MS, true);
+        tacho_record(c, "b", 3 * MS + k * 17, k % 2 == 0);
+    }
+    tacho_snapshot_t *s = snap(c);
+    size_t n = tacho_snapshot_pipeline_count(s);
+    CU_ASSERT_EQUAL_FATAL(n, 2);
+    for (size_t i = 0; i <= n; i++) {
+        const tacho_stats_t *st =
+            i < n ? tacho_snapshot_pipeline(s, i) : tacho_snapshot_total(s);
+        for (int k = 0; k < 2; k++) {
+            tacho_scope_t sc = (tacho_scope_t)k;
+            for (size_t q = 0; q < 5; q++) {
+                double got = -1, want = -2;
+                double near = nextafter(standard[q], 0);
+                CU_ASSERT_TRUE(
+                    tacho_stats_quantile_ns(st, sc, standard[q], &got));
+                CU_ASSERT_TRUE(tacho_stats_quantile_ns(st, sc, near, &want));
+                CU_ASSERT_EQUAL(got, want);
+            }
+        }
+    }
+    /* The largest run: p99 of "a" is its maximum, k = 6. */
+    double p99 = 0;
+    const tacho_stats_t *a = tacho_snapshot_find(s, "a");
+    CU_ASSERT_TRUE(
+        tacho_stats_quantile_ns(a, TACHO_SCOPE_LIFETIME, 0.99, &p99));
+    CU_ASSERT_EQUAL(p99, (double)(1000 + 36 * 7919 * MS));
+    tacho_snapshot_free(s);
+    tacho_collector_free(c);
+}
+
 int main(void)
 {
     static const tacho_test_case_t cases[] = {
@@ -406,6 +447,8 @@ int main(void)
         {"snapshot_sorted_total_and_self_contained",
          snapshot_sorted_total_and_self_contained},
         {"snapshot_quantile_arguments", snapshot_quantile_arguments},
+        {"snapshot_standard_quantiles_match_any_q",
+         snapshot_standard_quantiles_match_any_q},
         {"snapshot_le_counts_exact_on_bounds",
          snapshot_le_counts_exact_on_bounds},
         {"snapshot_sink_health_list", snapshot_sink_health_list},
