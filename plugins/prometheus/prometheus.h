@@ -26,8 +26,11 @@ typedef struct tacho__prom_scratch {
     size_t *offsets;         /* [n + 1]: where each pipeline's label starts */
     size_t offsets_cap;
     tacho__http_buf_t heads[TACHO__PROM_HEADS]; /* the current family's */
-    tacho__http_buf_t le; /* each bound's ',le="<seconds>"' */
-    size_t le_offsets[TACHO_MAX_BUCKETS + 1];
+    /* The labels a sample line may end with: each bound's
+     * ',le="<seconds>"' (le_count of them), ',le="+Inf"', the summary's
+     * five ',quantile="<q>"' and "" (none). */
+    tacho__http_buf_t le;
+    size_t le_offsets[TACHO_MAX_BUCKETS + 8];
     size_t le_count;
 } tacho__prom_scratch_t;
 

@@ -167,49 +167,84 @@ static const char pairs[201] =
     "50515253545556575859606162636465666768697071727374"
     "75767778798081828384858687888990919293949596979899";
 
-/* Writes the `n` low digits of `v` (zero-padded) ending at `end`. */
-static void put_padded(char *end, uint64_t v, int n)
-{
-    for (; n >= 2; n -= 2) {
-        end -= 2;
-        memcpy(end, pairs + 2 * (v % 100), 2);
-        v /= 100;
-    }
-    if (n == 1) {
-        end[-1] = (char)('0' + v % 10);
-    }
-}
+/* 10^1 .. 10^19: the length of a number by comparisons. */
+static const uint64_t pow10_u64[] = {10ull,
+                                     100ull,
+                                     1000ull,
+                                     10000ull,
+                                     100000ull,
+                                     1000000ull,
+                                     10000000ull,
+                                     100000000ull,
+                                     1000000000ull,
+                                     10000000000ull,
+                                     100000000000ull,
+                                     1000000000000ull,
+                                     10000000000000ull,
+                                     100000000000000ull,
+                                     1000000000000000ull,
+                                     10000000000000000ull,
+                                     100000000000000000ull,
+                                     1000000000000000000ull,
+                                     10000000000000000000ull};
 
-/* Writes `v` in decimal at `w` and returns the end. */
+/* Writes `v` in decimal at `w` and returns the end: the length first
+ * (most values are small), then two digits per division from the end. */
 static char *put_digits(char *w, uint64_t v)
 {
-    int n = 1;
-    for (uint64_t t = v; t >= 10; t /= 10) {
+    size_t n = 1;
+    while (n < 20 && v >= pow10_u64[n - 1]) {
         n++;
     }
-    put_padded(w + n, v, n);
-    return w + n;
+    char *end = w + n;
+    char *p = end;
+    while (v >= 100) {
+        p -= 2;
+        memcpy(p, pairs + 2 * (v % 100), 2);
+        v /= 100;
+    }
+    if (v >= 10) {
+        memcpy(p - 2, pairs + 2 * v, 2);
+    } else {
+        p[-1] = (char)('0' + v);
+    }
+    return end;
 }
 
-/* Writes mag / one as an exact decimal at `w` ("1.5", "0.000001", "3": no
- * trailing zeros) and returns the end; one = 10^scale. Only constant
- * divisors, which compile to multiplications. */
-static char *put_fixed(char *w, uint64_t mag, uint64_t one, int scale)
+/* Writes the eight digits of v < 10^8 (zero-padded) at `w`, in 32-bit
+ * arithmetic. */
+static void eight_digits(char *w, uint32_t v)
 {
-    w = put_digits(w, mag / one);
-    uint64_t frac = mag % one;
+    uint32_t hi = v / 10000;
+    uint32_t lo = v % 10000;
+    memcpy(w, pairs + 2 * (hi / 100), 2);
+    memcpy(w + 2, pairs + 2 * (hi % 100), 2);
+    memcpy(w + 4, pairs + 2 * (lo / 100), 2);
+    memcpy(w + 6, pairs + 2 * (lo % 100), 2);
+}
+
+/* Writes the fraction frac / 10^scale (scale 9 or 10) at `w` as '.' and
+ * its digits without trailing zeros, or nothing when it is 0; returns the
+ * end. */
+static char *put_frac(char *w, uint64_t frac, int scale)
+{
     if (frac == 0) {
         return w;
     }
-    char digits[20];
-    put_padded(digits + scale, frac, scale);
-    int n = scale;
-    while (digits[n - 1] == '0') {
-        n--;
-    }
     *w++ = '.';
-    memcpy(w, digits, (size_t)n);
-    return w + n;
+    uint32_t hi = (uint32_t)(frac / 100000000);
+    if (scale == 10) {
+        memcpy(w, pairs + 2 * hi, 2);
+        w += 2;
+    } else {
+        *w++ = (char)('0' + hi);
+    }
+    eight_digits(w, (uint32_t)(frac % 100000000));
+    w += 8;
+    while (w[-1] == '0') {
+        w--;
+    }
+    return w;
 }
 
 /* Nanoseconds as exact decimal seconds at `w`; returns the end. */
@@ -219,7 +254,8 @@ static char *put_ns_at(char *w, int64_t ns)
     if (ns < 0) {
         *w++ = '-';
     }
-    return put_fixed(w, mag, 1000000000u, 9);
+    w = put_digits(w, mag / 1000000000u);
+    return put_frac(w, mag % 1000000000u, 9);
 }
 
 /* A duration in ns (a double) as seconds at `w`. Quantiles are bucket
@@ -231,7 +267,10 @@ static char *put_ns_double_at(char *w, double ns)
 {
     double twice = ns * 2;
     if (ns >= 0 && twice < 0x1p60 && twice == (double)(uint64_t)twice) {
-        return put_fixed(w, (uint64_t)twice * 5, 10000000000u, 10);
+        /* ns / 1e9 = 5 * twice / 1e10 */
+        uint64_t tenths = (uint64_t)twice * 5;
+        w = put_digits(w, tenths / 10000000000u);
+        return put_frac(w, tenths % 10000000000u, 10);
     }
     char text[DOUBLE_TEXT_MAX];
     double_text(text, ns / 1e9);
@@ -308,6 +347,36 @@ static void close_ns(render_t *r, int64_t ns)
 
 /* ---- pipeline samples: one reserve and a few copies per line ---------- */
 
+/* Every piece a sample line is made of (heads, pipeline labels, trailing
+ * labels) is kept with this many readable bytes past its end, and a line
+ * is given as many spare bytes, so pieces are copied in whole 32-byte
+ * blocks: most take one, a few moves instead of a call to memcpy. */
+#define SLACK 32
+
+/* Copies the `n` bytes at `s` to `w` in 32-byte blocks (see SLACK);
+ * returns the end of the `n`. */
+static char *copy_blocks(char *w, const char *s, size_t n)
+{
+    memcpy(w, s, 32);
+    for (size_t k = 32; k < n; k += 32) {
+        memcpy(w + k, s + k, 32);
+    }
+    return w + n;
+}
+
+/* Indices of the trailing labels in scratch->le (see prometheus.h). */
+#define LABEL_INF(sc) ((sc)->le_count)
+#define LABEL_QUANTILE(sc, q) ((sc)->le_count + 1 + (q))
+#define LABEL_NONE(sc) ((sc)->le_count + 6)
+
+/* Keeps SLACK readable bytes past the text of `b`. */
+static void keep_slack(render_t *r, tacho__http_buf_t *b)
+{
+    if (tacho__http_buf_reserve(b, SLACK) != 0) {
+        r->out->failed = true;
+    }
+}
+
 /* Prepares head `h` of the family's samples: "<prefix><name><suffix>{"
  * and the worker and constant labels. */
 static void set_head(render_t *r, int h, const char *name, const char *suffix)
@@ -319,33 +388,31 @@ static void set_head(render_t *r, int h, const char *name, const char *suffix)
     tacho__http_buf_puts(b, suffix);
     tacho__http_buf_add(b, "{", 1);
     tacho__http_buf_add(b, r->scratch->base.data, r->scratch->base.len);
-    if (b->failed) {
-        r->out->failed = true;
-    }
+    keep_slack(r, b);
 }
 
-/* Starts a line of pipeline i's sample with head `h` and an extra label
- * text of `extra_len` bytes (already escaped); returns where its value
- * goes, or NULL when the buffer cannot grow (out->failed is set). */
-static char *line_open(render_t *r, int h, size_t i, const char *extra,
-                       size_t extra_len)
+/* Starts a line of pipeline i's sample with head `h` and the trailing
+ * label `x` (an index into scratch->le); returns where its value goes, or
+ * NULL when the buffer cannot grow (out->failed is set). */
+static char *line_open(render_t *r, int h, size_t i, size_t x)
 {
-    const tacho__http_buf_t *head = &r->scratch->heads[h];
-    const char *label = r->scratch->names.data + r->scratch->offsets[i];
-    size_t label_len = r->scratch->offsets[i + 1] - r->scratch->offsets[i];
-    size_t need = head->len + label_len + extra_len + 2 + NUMBER_MAX + 1;
+    const tacho__prom_scratch_t *sc = r->scratch;
+    const tacho__http_buf_t *head = &sc->heads[h];
+    size_t label = sc->offsets[i];
+    size_t label_len = sc->offsets[i + 1] - label;
+    size_t extra = sc->le_offsets[x];
+    size_t extra_len = sc->le_offsets[x + 1] - extra;
+    size_t need =
+        head->len + label_len + extra_len + 2 + NUMBER_MAX + 1 + SLACK;
     /* The call only when the buffer must grow: most lines fit. */
     if (r->out->failed || (r->out->cap - r->out->len <= need &&
                            tacho__http_buf_reserve(r->out, need) != 0)) {
         return NULL;
     }
     char *w = r->out->data + r->out->len;
-    memcpy(w, head->data, head->len);
-    w += head->len;
-    memcpy(w, label, label_len);
-    w += label_len;
-    memcpy(w, extra, extra_len);
-    w += extra_len;
+    w = copy_blocks(w, head->data, head->len);
+    w = copy_blocks(w, sc->names.data + label, label_len);
+    w = copy_blocks(w, sc->le.data + extra, extra_len);
     *w++ = '}';
     *w++ = ' ';
     return w;
@@ -359,10 +426,9 @@ static void line_close(render_t *r, char *w)
     r->out->len = (size_t)(w - r->out->data);
 }
 
-static void line_u64(render_t *r, int h, size_t i, const char *extra,
-                     size_t extra_len, uint64_t v)
+static void line_u64(render_t *r, int h, size_t i, size_t x, uint64_t v)
 {
-    char *w = line_open(r, h, i, extra, extra_len);
+    char *w = line_open(r, h, i, x);
     if (w != NULL) {
         line_close(r, put_digits(w, v));
     }
@@ -370,7 +436,7 @@ static void line_u64(render_t *r, int h, size_t i, const char *extra,
 
 static void line_ns(render_t *r, int h, size_t i, int64_t ns)
 {
-    char *w = line_open(r, h, i, "", 0);
+    char *w = line_open(r, h, i, LABEL_NONE(r->scratch));
     if (w != NULL) {
         line_close(r, put_ns_at(w, ns));
     }
@@ -431,7 +497,8 @@ static void pipeline_counts(render_t *r, const char *name, kind_t kind,
     family(r, name, kind, help);
     set_head(r, 0, name, kind == COUNTER ? "_total" : "");
     for (size_t i = 0; i < n; i++) {
-        line_u64(r, 0, i, "", 0, fn(tacho_snapshot_pipeline(r->snap, i), sc));
+        line_u64(r, 0, i, LABEL_NONE(r->scratch),
+                 fn(tacho_snapshot_pipeline(r->snap, i), sc));
     }
 }
 
@@ -446,24 +513,18 @@ static void histogram_one(render_t *r, size_t i)
     /* Every pipeline has the snapshot's bounds, prepared in le_texts(). */
     size_t nb = tacho_stats_bucket_count(st);
     for (size_t b = 0; b < nb && b < sc->le_count; b++) {
-        line_u64(r, HEAD_VALUE, i, sc->le.data + sc->le_offsets[b],
-                 sc->le_offsets[b + 1] - sc->le_offsets[b],
-                 tacho_stats_bucket_cumulative(st, b));
+        line_u64(r, HEAD_VALUE, i, b, tacho_stats_bucket_cumulative(st, b));
     }
-    static const char inf[] = ",le=\"+Inf\"";
-    line_u64(r, HEAD_VALUE, i, inf, sizeof inf - 1, runs);
+    line_u64(r, HEAD_VALUE, i, LABEL_INF(sc), runs);
     line_ns(r, HEAD_SUM, i,
             (int64_t)tacho_stats_duration_sum_ns(st, TACHO_SCOPE_LIFETIME));
-    line_u64(r, HEAD_COUNT, i, "", 0, runs);
+    line_u64(r, HEAD_COUNT, i, LABEL_NONE(sc), runs);
 }
 
 /* Quantiles that have no value yet (an empty window) are left out rather
  * than shown as NaN. */
 static void summary_one(render_t *r, size_t i)
 {
-    static const char *const labels[] = {
-        ",quantile=\"0.5\"", ",quantile=\"0.9\"", ",quantile=\"0.95\"",
-        ",quantile=\"0.99\"", ",quantile=\"0.999\""};
     const tacho_stats_t *st = tacho_snapshot_pipeline(r->snap, i);
     for (size_t q = 0; q < sizeof(quantiles) / sizeof(quantiles[0]); q++) {
         double ns = 0;
@@ -471,14 +532,15 @@ static void summary_one(render_t *r, size_t i)
                                      &ns)) {
             continue;
         }
-        char *w = line_open(r, HEAD_VALUE, i, labels[q], strlen(labels[q]));
+        char *w = line_open(r, HEAD_VALUE, i, LABEL_QUANTILE(r->scratch, q));
         if (w != NULL) {
             line_close(r, put_ns_double_at(w, ns));
         }
     }
     line_ns(r, HEAD_SUM, i,
             (int64_t)tacho_stats_duration_sum_ns(st, TACHO_SCOPE_WINDOW));
-    line_u64(r, HEAD_COUNT, i, "", 0, tacho_stats_runs(st, TACHO_SCOPE_WINDOW));
+    line_u64(r, HEAD_COUNT, i, LABEL_NONE(r->scratch),
+             tacho_stats_runs(st, TACHO_SCOPE_WINDOW));
 }
 
 /* Heads for the samples of a histogram or summary family. */
@@ -634,10 +696,18 @@ static void sink_families_render(render_t *r)
 
 /* ---- the render ---------------------------------------------------------- */
 
-/* The `le` label of each of the snapshot's bounds, in OpenMetrics'
- * canonical form, written once per render. */
+/* The labels sample lines end with (see prometheus.h): the `le` label
+ * of each of the snapshot's bounds, in OpenMetrics' canonical form, and
+ * the constant ones, written once per render. */
 static void le_texts(render_t *r)
 {
+    static const char *const fixed[] = {",le=\"+Inf\"",
+                                        ",quantile=\"0.5\"",
+                                        ",quantile=\"0.9\"",
+                                        ",quantile=\"0.95\"",
+                                        ",quantile=\"0.99\"",
+                                        ",quantile=\"0.999\"",
+                                        ""};
     tacho__prom_scratch_t *sc = r->scratch;
     tacho__http_buf_reset(&sc->le);
     const tacho_stats_t *total = tacho_snapshot_total(r->snap);
@@ -650,7 +720,12 @@ static void le_texts(render_t *r)
                       (double)tacho_stats_bucket_bound_ns(total, b) / 1e9);
         tacho__http_buf_add(&sc->le, "\"", 1);
     }
-    sc->le_offsets[sc->le_count] = sc->le.len;
+    for (size_t k = 0; k < sizeof fixed / sizeof fixed[0]; k++) {
+        sc->le_offsets[sc->le_count + k] = sc->le.len;
+        tacho__http_buf_puts(&sc->le, fixed[k]);
+    }
+    sc->le_offsets[LABEL_NONE(sc) + 1] = sc->le.len;
+    keep_slack(r, &sc->le);
 }
 
 /* Escapes the worker label and every pipeline name once per render. */
@@ -681,6 +756,7 @@ static void prepare(render_t *r)
         tacho__http_buf_add(&sc->names, "\"", 1);
     }
     sc->offsets[n] = sc->names.len;
+    keep_slack(r, &sc->names);
     le_texts(r);
     if (sc->base.failed || sc->names.failed || sc->le.failed) {
         r->out->failed = true;

@@ -407,6 +407,57 @@ static void prometheus_prefix_and_constant_labels(void)
     tacho_host_close(h);
 }
 
+/* Sample lines are put together from pieces copied in 32-byte blocks:
+ * names, heads and labels shorter than, as long as and longer than one
+ * or two blocks must all come out whole, each line with its own value. */
+static void prometheus_long_names_and_labels(void)
+{
+    static const char prefix[] = "a_prefix_long_enough_that_every_head_"
+                                 "spans_three_blocks_";
+    static const size_t lengths[] = {1, 31, 32, 33, 63, 64, 65, 200};
+    char url[300];
+    char options[512];
+    snprintf(options, sizeof options,
+             "  prefix = \"%s\";\n"
+             "  labels = { team = \"%s\"; };\n",
+             prefix, "t-0123456789012345678901234567890123456789");
+    tacho_host_t *h = start_prom(options, url, sizeof url);
+    char names[8][201];
+    for (size_t i = 0; i < 8; i++) {
+        memset(names[i], 'a' + (int)i, lengths[i]);
+        names[i][lengths[i]] = '\0';
+        for (size_t k = 0; k <= i; k++) {
+            CU_ASSERT_EQUAL(tacho_record(tacho_host_collector(h), names[i],
+                                         (k + 1) * 7 * MS, k % 2 == 0),
+                            0);
+        }
+    }
+    char *body = scrape(url, NULL, NULL, 0);
+    exposition_t e;
+    parse(body, &e);
+    char runs[160], bucket[160], quantile[160];
+    snprintf(runs, sizeof runs, "%sruns_total", prefix);
+    snprintf(bucket, sizeof bucket, "%srun_duration_seconds_bucket", prefix);
+    snprintf(quantile, sizeof quantile, "%srun_duration_window_seconds",
+             prefix);
+    for (size_t i = 0; i < 8; i++) {
+        CU_ASSERT_EQUAL(value(&e, runs, names[i]), (double)(i + 1));
+        const sample_t *inf =
+            find(&e, bucket, "pipeline", names[i], "le", "+Inf", "team",
+                 "t-0123456789012345678901234567890123456789", NULL);
+        CU_ASSERT(inf != NULL && inf->v == (double)(i + 1));
+        /* The largest run is (i + 1) * 7 ms: p999 within 1% of it. */
+        const sample_t *q =
+            find(&e, quantile, "pipeline", names[i], "quantile", "0.999", NULL);
+        CU_ASSERT(q != NULL && fabs(q->v - (double)(i + 1) * 0.007) <=
+                                   (double)(i + 1) * 0.007 * 0.01);
+    }
+    assert_promtool_clean(body);
+    free(e.s);
+    free(body);
+    tacho_host_close(h);
+}
+
 /* A scrape takes its own snapshot: no report is needed to see new runs. */
 static void prometheus_scrape_is_fresh(void)
 {
@@ -660,6 +711,7 @@ int main(void)
         {"prometheus_openmetrics_on_request",
          prometheus_openmetrics_on_request},
         {"prometheus_escapes_label_values", prometheus_escapes_label_values},
+        {"prometheus_long_names_and_labels", prometheus_long_names_and_labels},
         {"prometheus_prefix_and_constant_labels",
          prometheus_prefix_and_constant_labels},
         {"prometheus_scrape_is_fresh", prometheus_scrape_is_fresh},
