@@ -536,29 +536,40 @@ static void prometheus_gzip_head_404_405(void)
 }
 
 /* Each bad option is refused by create() with the option's line. */
+/* What an option error reads like after its place: the option's own
+ * file:line leads, then the sink that could not be created. */
+#define NOT_CREATED                                                            \
+    "sink 'prometheus' (plugin prometheus) could not be created: "
+
 static void prometheus_rejects_bad_options(void)
 {
     static const bad_case_t cases[] = {
-        {"  prefix = \"9x\";\n", "<string>:4: prefix '9x' is not a metric"},
+        {"  prefix = \"9x\";\n",
+         "<string>:4: " NOT_CREATED "prefix '9x' is not a metric"},
         {"  prefix = \"a-b\";\n", "prefix 'a-b' is not"},
-        {"  path = \"metrics\";\n", "<string>:4: path 'metrics' must start"},
+        {"  path = \"metrics\";\n",
+         "<string>:4: " NOT_CREATED "path 'metrics' must start"},
         {"  path = \"/m?x=1\";\n", "path '/m?x=1' must start"},
         {"  labels = { worker = \"x\"; };\n",
-         "<string>:4: labels: 'worker' is not a usable label name"},
+         "<string>:4: " NOT_CREATED
+         "labels: 'worker' is not a usable label name"},
         {"  labels = { le = \"x\"; };\n", "labels: 'le' is not a usable"},
         {"  labels = { bad-name = \"x\"; };\n",
          "labels: 'bad-name' is not a usable"},
         {"  push_url = \"ftp://x/\";\n",
-         "<string>:4: push_url 'ftp://x/' is not an http:// or https:// URL"},
+         "<string>:4: " NOT_CREATED
+         "push_url 'ftp://x/' is not an http:// or https:// URL"},
         {"  push_url = \"not a url\";\n", "push_url 'not a url' is not"},
         {"  push_url = \"http://x\";\n  push_format = \"xml\";\n",
-         "<string>:5: push_format must be \"pushgateway\" or \"import\", not "
+         "<string>:5: " NOT_CREATED
+         "push_format must be \"pushgateway\" or \"import\", not "
          "\"xml\""},
         {"  push_url = \"http://x\";\n  push_timeout = 0;\n",
-         "<string>:5: push_timeout must be more than 0 and at most 3600 "
+         "<string>:5: " NOT_CREATED
+         "push_timeout must be more than 0 and at most 3600 "
          "seconds, not 0"},
         {"  push_url = \"http://x\";\n  push_job = \"\";\n",
-         "<string>:5: push_job must not be empty"},
+         "<string>:5: " NOT_CREATED "push_job must not be empty"},
     };
     expect_refused("prometheus", cases, sizeof cases / sizeof cases[0]);
 }
