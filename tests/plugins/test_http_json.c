@@ -417,15 +417,19 @@ static void http_json_push_unreachable_is_retry(void)
     tacho_host_close(h);
 }
 
+/* An option error leads with the option's own file:line, then names the
+ * sink that could not be created. */
+#define NOT_CREATED "sink 'http_json' (plugin http_json) could not be created: "
+
 static void http_json_rejects_bad_options(void)
 {
     static const bad_case_t cases[] = {
         {"  push_url = \"file:///etc/passwd\";\n",
-         "<string>:4: push_url 'file:///etc/passwd' is not an http:// or "
-         "https:// URL"},
+         "<string>:4: " NOT_CREATED "push_url 'file:///etc/passwd' is not an "
+         "http:// or https:// URL"},
         {"  push_url = \"http://x\";\n  push_timeout = -1.0;\n",
-         "<string>:5: push_timeout must be more than 0 and at most 3600 "
-         "seconds, not -1"},
+         "<string>:5: " NOT_CREATED "push_timeout must be more than 0 and at "
+         "most 3600 seconds, not -1"},
         {"  push_url = \"http://x\";\n  push_timeout = 7200;\n",
          "push_timeout must be more than 0 and at most 3600 seconds, not 7200"},
     };
