@@ -187,10 +187,11 @@ static size_t layout_g(char *buf, uint64_t d, int n, int x, int p)
 {
     char *w = buf;
     if (x < -4 || x >= p) {
-        /* d.ddd, "e", the sign and at least two digits, as printf. */
-        uint64_t first = d / (uint64_t)pow10_table[n - 1];
-        put_back(w + 1 + n, d - first * (uint64_t)pow10_table[n - 1], n - 1);
-        w[0] = (char)('0' + first);
+        /* d.ddd, "e", the sign and at least two digits, as printf. The
+         * digits go one place right, then the first moves back before the
+         * point: no division by a power of ten that is not a constant. */
+        put_back(w + 1 + n, d, n);
+        w[0] = w[1];
         w[1] = '.';
         w += n > 1 ? n + 1 : 1;
         int e = x < 0 ? -x : x;
@@ -213,12 +214,12 @@ static size_t layout_g(char *buf, uint64_t d, int n, int x, int p)
         memset(w + n, '0', (size_t)(x + 1 - n));
         w += x + 1;
     } else {
-        /* ddd.ddd */
-        uint64_t scale = (uint64_t)pow10_table[n - x - 1];
-        uint64_t whole = d / scale;
-        put_back(w + n + 1, d - whole * scale, n - x - 1);
+        /* ddd.ddd: as above, the whole part moves back before the point */
+        put_back(w + n + 1, d, n);
+        for (int i = 0; i <= x; i++) {
+            w[i] = w[i + 1];
+        }
         w[x + 1] = '.';
-        put_back(w + x + 1, whole, x + 1);
         w += n + 1;
     }
     *w = '\0';

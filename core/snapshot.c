@@ -191,9 +191,11 @@ static int add_total(tacho_snapshot_t *s)
         t->le_cum = tacho_calloc(s->bound_count + 1, sizeof t->le_cum[0]);
         rc = t->le_cum == NULL ? TACHO_ENOMEM : 0;
     }
-    for (size_t i = 0; rc == 0 && i < s->bound_count; i++) {
-        for (size_t p = 0; p < s->npipes; p++) {
-            t->le_cum[i] += s->pipes[p].le_cum[i];
+    /* Pipeline by pipeline, so each one's counts are read in order. */
+    for (size_t p = 0; rc == 0 && p < s->npipes; p++) {
+        const uint64_t *le = s->pipes[p].le_cum;
+        for (size_t i = 0; i < s->bound_count; i++) {
+            t->le_cum[i] += le[i];
         }
     }
     for (size_t i = 0; i < s->npipes; i++) {

@@ -266,6 +266,23 @@ bool tacho_stats_runs_per_hour(const tacho_stats_t *st, tacho_scope_t scope,
 const double tacho__snapshot_quantiles[TACHO__QUANTILES] = {0.5, 0.9, 0.95,
                                                             0.99, 0.999};
 
+/* The value of rank `rank` (1..n) of one scope's figures: its bucket's
+ * middle, kept within the exact min and max. */
+static double rank_value(const figs_t *f, uint64_t rank)
+{
+    double v = tacho__hist_mid(tacho__sparse_rank_bucket(&f->hist, rank));
+    v = v < (double)f->min ? (double)f->min : v;
+    return v > (double)f->max ? (double)f->max : v;
+}
+
+/* The rank of quantile q in (0, 1] of n values: ceil(q * n), as a sorted
+ * array's element [ceil(q * n) - 1] would be. */
+static uint64_t rank_of(double q, uint64_t n)
+{
+    uint64_t rank = (uint64_t)ceil(q * (double)n);
+    return rank < 1 ? 1 : (rank > n ? n : rank);
+}
+
 /* Quantile q of one scope's figures; false when it has no value. */
 static bool figs_quantile(const figs_t *f, double q, double *out)
 {
@@ -274,21 +291,26 @@ static bool figs_quantile(const figs_t *f, double q, double *out)
     if (n == 0 || !(q > 0.0 && q <= 1.0)) {
         return false;
     }
-    /* The value of rank ceil(q * n), as a sorted array's element
-     * [ceil(q * n) - 1] would be. */
-    uint64_t rank = (uint64_t)ceil(q * (double)n);
-    rank = rank < 1 ? 1 : (rank > n ? n : rank);
-    double v = tacho__hist_mid(tacho__sparse_rank_bucket(&f->hist, rank));
-    v = v < (double)f->min ? (double)f->min : v;
-    *out = v > (double)f->max ? (double)f->max : v;
+    *out = rank_value(f, rank_of(q, n));
     return true;
 }
 
 void tacho__figs_quantiles(figs_t *f)
 {
+    uint64_t n = tacho__sparse_total(&f->hist);
+    uint64_t last = 0;
     for (size_t i = 0; i < TACHO__QUANTILES; i++) {
-        f->quantile[i] = 0;
-        figs_quantile(f, tacho__snapshot_quantiles[i], &f->quantile[i]);
+        /* Neighbouring quantiles often share a rank (p99 and p999 of a
+         * few runs): look each rank up once. */
+        uint64_t rank = n == 0 ? 0 : rank_of(tacho__snapshot_quantiles[i], n);
+        if (rank == 0) {
+            f->quantile[i] = 0;
+        } else if (i > 0 && rank == last) {
+            f->quantile[i] = f->quantile[i - 1];
+        } else {
+            f->quantile[i] = rank_value(f, rank);
+        }
+        last = rank;
     }
 }
 
