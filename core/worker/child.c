@@ -12,6 +12,18 @@
  * (argv, the candidate paths, the environment) was prepared when the config
  * was read. Each run gets its own process group, so a timeout or a shutdown
  * reaches the job's own children too.
+ *
+ * The worker holds its own copies of the pipes' write ends while the child
+ * runs and drops them when it reaps the child. An exiting child closes its
+ * pipes before its parent can reap it; without the copies a closed pipe
+ * woke the scheduler, which found the child not yet reapable and slept
+ * again until SIGCHLD: with the wait inside vfork(), 2.9 sleeps per run of
+ * /bin/true where a plain fork/exec/wait loop has one. With them the exit
+ * wakes the scheduler once (2.0 sleeps per run), and the output left in
+ * the pipes is read in the same turn. The copies cost two descriptors per
+ * running job, so they are kept only while descriptors are plentiful (see
+ * may_hold()); a worker near its RLIMIT_NOFILE runs as many jobs as it
+ * would without them.
  */
 #include "worker.h"
 
@@ -20,10 +32,17 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define NS_PER_S 1000000000.0
+
+/* /dev/null, opened once (close-on-exec) for every job's stdin: an open()
+ * in each child was the costliest call between vfork() and execve(). -1
+ * before the first run, or if it could not be opened; each child then
+ * opens its own. Only the scheduler's thread starts runs. */
+static int dev_null = -1;
 
 /* Writes `s` to the child's stderr (async-signal-safe). */
 static void child_say(const char *s)
@@ -79,7 +98,7 @@ static void child_exec(const job_t *job, int out_w, int err_w)
     sigprocmask(SIG_SETMASK, &none, NULL);
     signal(SIGPIPE, SIG_DFL);
 
-    int in = open("/dev/null", O_RDONLY);
+    int in = dev_null >= 0 ? dev_null : open("/dev/null", O_RDONLY);
     if (in < 0 || dup2(in, STDIN_FILENO) < 0 ||
         dup2(out_w, STDOUT_FILENO) < 0 || dup2(err_w, STDERR_FILENO) < 0) {
         _exit(126);
@@ -101,6 +120,28 @@ static void child_exec(const job_t *job, int out_w, int err_w)
     child_fail("cannot execute", job->argv[0], first_error);
 }
 
+/* Room kept free for the worker's own files and sockets. */
+#define HOLD_SPARE_FDS 32
+
+/*
+ * Whether a run whose newest descriptor is `highest_fd` may keep its write
+ * ends. Held copies are made only below the soft RLIMIT_NOFILE less two
+ * descriptors for each of the most jobs a worker can run at once and a
+ * spare, so the runs started above that line, at two descriptors each as
+ * without holding, still fit under the limit.
+ */
+static bool may_hold(int highest_fd)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        return false;
+    }
+    rlim_t reserved = 2 * WORKER_MAX_WORKERS + HOLD_SPARE_FDS;
+    return rl.rlim_cur == RLIM_INFINITY ||
+           (rl.rlim_cur > reserved &&
+            (rlim_t)highest_fd < rl.rlim_cur - reserved);
+}
+
 static void close_pair(int p[2])
 {
     for (int i = 0; i < 2; i++) {
@@ -120,6 +161,9 @@ int child_spawn(child_t *c, const job_t *job, tacho_error_t *err)
         return tacho_error_set(err, -e, "job %s: pipe: %s", job->name,
                                strerror(e));
     }
+    if (dev_null < 0) {
+        dev_null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
     uint64_t start = tacho_now_ns();
     pid_t pid = vfork();
     if (pid < 0) {
@@ -132,11 +176,9 @@ int child_spawn(child_t *c, const job_t *job, tacho_error_t *err)
     if (pid == 0) {
         child_exec(job, out[1], errp[1]);
     }
-    /* Set the group from both sides, so a kill right after the fork
-     * cannot miss it. EACCES means the child already called execve(). */
-    setpgid(pid, pid);
-    close(out[1]);
-    close(errp[1]);
+    /* No setpgid() from this side: vfork() resumes the parent only after
+     * the child has called execve() or _exit(), so its own setpgid() has
+     * already run and a kill from here reaches the group. */
     fcntl(out[0], F_SETFL, O_NONBLOCK);
     fcntl(errp[0], F_SETFL, O_NONBLOCK);
 
@@ -149,7 +191,19 @@ int child_spawn(child_t *c, const job_t *job, tacho_error_t *err)
     }
     output_init(&c->out, out[0], job->origin, TACHO_LOG_INFO);
     output_init(&c->err, errp[0], job->origin, TACHO_LOG_WARNING);
+    c->hold[0] = out[1];
+    c->hold[1] = errp[1];
+    if (!may_hold(errp[1])) {
+        close_pair(c->hold);
+    }
     return 0;
+}
+
+/* Drops the worker's write ends: the pipes end when the last process
+ * holding them (the job's background children, if any) lets go. */
+static void drop_hold(child_t *c)
+{
+    close_pair(c->hold);
 }
 
 void child_poll(child_t *c)
@@ -167,6 +221,9 @@ void child_poll(child_t *c)
         c->status = status;
         c->end_ns = tacho_now_ns();
         c->drain_until_ns = c->end_ns + WORKER_DRAIN_NS;
+        drop_hold(c);
+        output_read(&c->out);
+        output_read(&c->err);
     }
 }
 
@@ -282,6 +339,7 @@ uint64_t child_next_deadline(const child_t *c)
 
 void child_release(child_t *c)
 {
+    drop_hold(c);
     output_finish(&c->out);
     output_finish(&c->err);
     c->pid = 0;

@@ -67,6 +67,8 @@ static int sched_init(sched_t *s)
     for (unsigned i = 0; i < s->workers; i++) {
         s->slots[i].out.fd = -1; /* idle: poll() ignores -1 */
         s->slots[i].err.fd = -1;
+        s->slots[i].hold[0] = -1;
+        s->slots[i].hold[1] = -1;
     }
     tacho_collector_t *c = tacho_host_collector(s->host);
     uint64_t now = tacho_now_ns();
@@ -248,20 +250,35 @@ static void kill_all(sched_t *s)
     }
 }
 
+/* Standard signals do not queue: each of the four is pending at most once
+ * for the process and once for the thread, so a read with room for more
+ * than eight empties the signalfd and needs no second read to meet EAGAIN
+ * (a full read is still followed by another). */
+#define SIGNALS_PER_READ 9
+
+static void handle_signal(sched_t *s, uint32_t signo)
+{
+    uint64_t now = tacho_now_ns();
+    if (signo == SIGHUP) {
+        tacho_log_origin("worker", TACHO_LOG_INFO,
+                         "SIGHUP: reopening the sinks' files");
+        tacho_host_reopen(s->host);
+    } else if (signo == SIGINT || signo == SIGTERM) {
+        begin_stop(s, signo == SIGINT ? "SIGINT" : "SIGTERM", now);
+    }
+    /* SIGCHLD only wakes the loop; check_children() reaps. */
+}
+
 static void read_signals(sched_t *s)
 {
-    struct signalfd_siginfo si;
-    while (read(s->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
-        uint64_t now = tacho_now_ns();
-        if (si.ssi_signo == SIGHUP) {
-            tacho_log_origin("worker", TACHO_LOG_INFO,
-                             "SIGHUP: reopening the sinks' files");
-            tacho_host_reopen(s->host);
-        } else if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
-            begin_stop(s, si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM", now);
+    struct signalfd_siginfo si[SIGNALS_PER_READ];
+    ssize_t n;
+    do {
+        n = read(s->sigfd, si, sizeof si);
+        for (ssize_t i = 0; n > 0 && i < n / (ssize_t)sizeof si[0]; i++) {
+            handle_signal(s, si[i].ssi_signo);
         }
-        /* SIGCHLD only wakes the loop; check_children() reaps. */
-    }
+    } while (n == (ssize_t)sizeof si);
 }
 
 /* ---- waiting --------------------------------------------------------------

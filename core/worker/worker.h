@@ -173,15 +173,22 @@ typedef struct child {
     uint64_t drain_until_ns; /* stop reading output then (after exit) */
     child_reason_t reason;
     output_stream_t out, err;
+    int hold[2]; /* the worker's copies of the pipes' write ends, or -1 */
 } child_t;
 
 /*
  * Starts a run of `job` in its own process group, stdout and stderr on
- * pipes, stdin on /dev/null. Returns 0 or a negative errno-style code,
- * explained in `err`.
+ * pipes, stdin on /dev/null. The worker keeps its own copies of the pipes'
+ * write ends until the child is reaped, so the pipes reach end of file only
+ * then and an exit wakes the scheduler once (through SIGCHLD), not once per
+ * pipe closed by the exiting child and once more for its status; near the
+ * RLIMIT_NOFILE soft limit it keeps none (child.c, may_hold()). Returns 0
+ * or a negative errno-style code, explained in `err`.
  */
 int child_spawn(child_t *c, const job_t *job, tacho_error_t *err);
-/* Collects the exit status if the child has exited (never blocks). */
+/* Collects the exit status if the child has exited (never blocks). On
+ * reaping it, drops the worker's write ends and reads the output that is
+ * left, so a run whose pipes no other process holds is done at once. */
 void child_poll(child_t *c);
 /* Acts on timeouts and kill deadlines reached at `now_ns`. */
 void child_tick(child_t *c, uint64_t now_ns);

@@ -4,10 +4,12 @@
  * their output turned into whole log lines.
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -505,6 +507,150 @@ static void runner_lingering_output_abandoned(void)
     capture_stop();
 }
 
+/* Spawns `command` (/bin/sh -c) as job "t" of `jc` without waiting. */
+static bool spawn_command(const char *command, jobs_config_t *jc, child_t *c)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "jobs = ({ name = \"t\"; command = \"%s\"; every = 1.0; });",
+             command);
+    tacho_error_t err;
+    return load_jobs(text, jc, NULL, 0) == 0 &&
+           child_spawn(c, &jc->jobs[0], &err) == 0;
+}
+
+/* Whether poll() reports the end of `fd` (no writer left) right now. */
+static bool pipe_hung_up(int fd)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    return poll(&p, 1, 0) == 1 && (p.revents & POLLHUP) != 0;
+}
+
+/* The pipes end only when the worker reaps the child: a child that has
+ * exited (waited for without reaping it) has not hung them up, and the
+ * child_poll() that reaps it also reads what is left, so the run is done
+ * in that one turn of the scheduler's loop. */
+static void runner_output_ends_when_reaped(void)
+{
+    capture_start();
+    jobs_config_t jc;
+    child_t c;
+    CU_ASSERT_TRUE_FATAL(spawn_command(
+        "echo out line; echo err line >&2; printf partial", &jc, &c));
+    siginfo_t info;
+    CU_ASSERT_EQUAL_FATAL(waitid(P_PID, (id_t)c.pid, &info, WEXITED | WNOWAIT),
+                          0);
+    CU_ASSERT_FALSE(pipe_hung_up(c.out.fd));
+    CU_ASSERT_FALSE(pipe_hung_up(c.err.fd));
+    child_poll(&c);
+    CU_ASSERT_TRUE(c.exited);
+    CU_ASSERT_TRUE(child_done(&c, tacho_now_ns()));
+    CU_ASSERT_EQUAL(c.out.fd, -1);
+    CU_ASSERT_EQUAL(c.err.fd, -1);
+    CU_ASSERT_EQUAL(c.hold[0], -1);
+    CU_ASSERT_EQUAL(c.hold[1], -1);
+    CU_ASSERT_EQUAL(capture_find("job:t", "out line"), 1);
+    CU_ASSERT_EQUAL(capture_find("job:t", "err line"), 1);
+    CU_ASSERT_EQUAL(capture_find("job:t", "partial"), 1);
+    child_release(&c);
+    jobs_config_free(&jc);
+    capture_stop();
+}
+
+/* The write ends the worker holds for one run do not reach a run started
+ * while it goes on: the first run's output ends when it exits, not when
+ * the second one does. */
+static void runner_held_pipes_not_inherited(void)
+{
+    jobs_config_t first_jc, second_jc;
+    child_t first, second;
+    CU_ASSERT_TRUE_FATAL(spawn_command("sleep 0.2", &first_jc, &first));
+    CU_ASSERT_TRUE_FATAL(spawn_command("sleep 5", &second_jc, &second));
+    uint64_t t0 = tacho_now_ns();
+    while (!child_done(&first, tacho_now_ns()) &&
+           tacho_now_ns() - t0 < 4000000000ull) {
+        child_poll(&first);
+        struct pollfd p[2] = {{first.out.fd, POLLIN, 0},
+                              {first.err.fd, POLLIN, 0}};
+        poll(p, 2, 10);
+        output_read(&first.out);
+        output_read(&first.err);
+    }
+    double took = (double)(tacho_now_ns() - t0) / 1e9;
+    CU_ASSERT_TRUE(first.exited);
+    CU_ASSERT_TRUE(took < 1.5);
+    child_release(&first);
+    child_kill(&second, CHILD_REASON_SHUTDOWN);
+    while (!child_done(&second, tacho_now_ns())) {
+        child_poll(&second);
+        poll(NULL, 0, 5);
+    }
+    child_release(&second);
+    jobs_config_free(&first_jc);
+    jobs_config_free(&second_jc);
+}
+
+/* Runs a spawned child to its end, reading its output as the scheduler
+ * does; false if it took more than 10 s. */
+static bool wait_done(child_t *c)
+{
+    uint64_t end = tacho_now_ns() + 10000000000ull;
+    while (!child_done(c, tacho_now_ns())) {
+        if (tacho_now_ns() >= end) {
+            return false;
+        }
+        child_poll(c);
+        struct pollfd p[2] = {{c->out.fd, POLLIN, 0}, {c->err.fd, POLLIN, 0}};
+        poll(p, 2, 10);
+        output_read(&c->out);
+        output_read(&c->err);
+    }
+    return true;
+}
+
+/* Near the descriptor limit the worker keeps no write ends, so a run
+ * needs two descriptors as before; the run still ends and its output is
+ * read to the end. Below the line it keeps them. */
+static void runner_no_held_pipes_near_fd_limit(void)
+{
+    struct rlimit old;
+    CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_NOFILE, &old), 0);
+    /* The line falls at descriptor 64. */
+    struct rlimit low = {2 * WORKER_MAX_WORKERS + 32 + 64, old.rlim_max};
+    CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_NOFILE, &low), 0);
+    capture_start();
+    jobs_config_t jc;
+    child_t c;
+    CU_ASSERT_TRUE_FATAL(spawn_command("echo below", &jc, &c));
+    CU_ASSERT_TRUE(c.hold[0] >= 0 && c.hold[1] >= 0);
+    CU_ASSERT_TRUE(wait_done(&c));
+    child_release(&c);
+    jobs_config_free(&jc);
+
+    int fill[80];
+    size_t filled = 0;
+    while (filled < 80 && (fill[filled] = dup(STDIN_FILENO)) >= 0) {
+        if (fill[filled++] >= 64) {
+            break;
+        }
+    }
+    CU_ASSERT_TRUE_FATAL(spawn_command("echo above", &jc, &c));
+    CU_ASSERT_TRUE(c.out.fd >= 64);
+    CU_ASSERT_EQUAL(c.hold[0], -1);
+    CU_ASSERT_EQUAL(c.hold[1], -1);
+    CU_ASSERT_TRUE(wait_done(&c));
+    CU_ASSERT_TRUE(child_ok(&c));
+    CU_ASSERT_EQUAL(capture_find("job:t", "below"), 1);
+    CU_ASSERT_EQUAL(capture_find("job:t", "above"), 1);
+    child_release(&c);
+    for (size_t i = 0; i < filled; i++) {
+        close(fill[i]);
+    }
+    setrlimit(RLIMIT_NOFILE, &old);
+    jobs_config_free(&jc);
+    capture_stop();
+}
+
 static int suite_init(void)
 {
     tmp = tacho_test_tmpdir("runner");
@@ -543,6 +689,10 @@ int main(void)
         {"runner_cwd_failure_reported", runner_cwd_failure_reported},
         {"runner_lingering_output_abandoned",
          runner_lingering_output_abandoned},
+        {"runner_output_ends_when_reaped", runner_output_ends_when_reaped},
+        {"runner_held_pipes_not_inherited", runner_held_pipes_not_inherited},
+        {"runner_no_held_pipes_near_fd_limit",
+         runner_no_held_pipes_near_fd_limit},
         {NULL, NULL}};
     return tacho_test_run("runner", suite_init, suite_cleanup, cases);
 }
