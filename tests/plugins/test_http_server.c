@@ -110,6 +110,10 @@ static bool refused(const char *answer)
 
 /* ---- configuration errors ----------------------------------------------- */
 
+/* What an option error reads like after its place. */
+#define NOT_CREATED                                                            \
+    "sink 'prometheus' (plugin prometheus) could not be created: "
+
 #define LONG_HOST_16 "aaaaaaaaaaaaaaaa"
 #define LONG_HOST_64 LONG_HOST_16 LONG_HOST_16 LONG_HOST_16 LONG_HOST_16
 #define LONG_HOST LONG_HOST_64 LONG_HOST_64 LONG_HOST_64 LONG_HOST_64
@@ -120,10 +124,12 @@ static void http_server_rejects_bad_listen(void)
 {
     static const bad_case_t cases[] = {
         {"  listen = \"nonsense\";\n",
-         "<string>:4: listen 'nonsense': expected HOST:PORT, [IPV6]:PORT or "
+         "<string>:4: " NOT_CREATED
+         "listen 'nonsense': expected HOST:PORT, [IPV6]:PORT or "
          ":PORT"},
         {"  listen = \"127.0.0.1:99999\";\n",
-         "<string>:4: listen '127.0.0.1:99999': port '99999' is not a number "
+         "<string>:4: " NOT_CREATED
+         "listen '127.0.0.1:99999': port '99999' is not a number "
          "0..65535"},
         {"  listen = \"127.0.0.1:http\";\n", "port 'http' is not a number"},
         {"  listen = \"127.0.0.1:\";\n", "port '' is not a number"},
@@ -136,7 +142,8 @@ static void http_server_rejects_bad_listen(void)
         {"  listen = \"[::zz]:9464\";\n",
          "listen '[::zz]:9464': '::zz' is not an IPv6 address"},
         {"  listen = \"no-such-host.invalid:9464\";\n",
-         "<string>:4: listen 'no-such-host.invalid:9464': cannot resolve host "
+         "<string>:4: " NOT_CREATED
+         "listen 'no-such-host.invalid:9464': cannot resolve host "
          "'no-such-host.invalid'"},
     };
     expect_refused("prometheus", cases, sizeof cases / sizeof cases[0]);
@@ -146,10 +153,12 @@ static void http_server_rejects_bad_limits(void)
 {
     static const bad_case_t cases[] = {
         {"  max_connections = 0;\n",
-         "<string>:4: max_connections must be 1..10000, not 0"},
+         "<string>:4: " NOT_CREATED "max_connections must be 1..10000, not 0"},
         {"  max_connections_per_ip = 20000;\n",
-         "<string>:4: max_connections_per_ip must be 1..10000, not 20000"},
-        {"  timeout = 0;\n", "<string>:4: timeout must be 1..3600, not 0"},
+         "<string>:4: " NOT_CREATED
+         "max_connections_per_ip must be 1..10000, not 20000"},
+        {"  timeout = 0;\n",
+         "<string>:4: " NOT_CREATED "timeout must be 1..3600, not 0"},
     };
     expect_refused("prometheus", cases, sizeof cases / sizeof cases[0]);
 }
@@ -174,15 +183,16 @@ static void http_server_rejects_bad_secret_files(void)
              "  tls_cert_file = \"%s\";\n  tls_key_file = \"%s/none\";\n", cert,
              tmp);
     const bad_case_t cases[] = {
-        {opts[0], "<string>:4: auth_token_file '"},
+        {opts[0], "<string>:4: " NOT_CREATED "auth_token_file '"},
         {opts[0], "/none': no such file or directory"},
         {opts[1], "': the file is empty"},
-        {opts[2], "<string>:4: auth_basic_file '"},
+        {opts[2], "<string>:4: " NOT_CREATED "auth_basic_file '"},
         {opts[2], "': expected one line user:password"},
         {opts[3], "': larger than 4096 bytes"},
-        {opts[4], "<string>:4: tls_cert_file and tls_key_file must be set "
+        {opts[4], "<string>:4: " NOT_CREATED
+                  "tls_cert_file and tls_key_file must be set "
                   "together"},
-        {opts[5], "<string>:5: tls_key_file '"},
+        {opts[5], "<string>:5: " NOT_CREATED "tls_key_file '"},
     };
     expect_refused("prometheus", cases, sizeof cases / sizeof cases[0]);
 }
