@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -233,13 +234,11 @@ static bool find_route(const tacho__http_server_t *s, const char *url,
     return false;
 }
 
-/* Answers on the first call, with the headers: no route takes a body. */
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
-                                  const char *url, const char *method,
-                                  const char *version, const char *upload,
-                                  size_t *upload_size, void **req_cls)
+/* The answer to a request, from its headers alone: no route takes a body. */
+static enum MHD_Result answer(tacho__http_server_t *s,
+                              struct MHD_Connection *conn, const char *url,
+                              const char *method)
 {
-    tacho__http_server_t *s = cls;
     size_t route = 0;
     if (strlen(url) > TACHO__HTTP_MAX_URL) {
         return send_text(conn, MHD_HTTP_URI_TOO_LONG, "URI too long\n");
@@ -259,6 +258,44 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         return send_unauthorized(s, conn);
     }
     return serve(s, conn, route);
+}
+
+/* True when the request announces a body (a Content-Length above 0, or a
+ * Transfer-Encoding). libmicrohttpd has already refused malformed values. */
+static bool has_body(struct MHD_Connection *conn)
+{
+    if (MHD_lookup_connection_value(
+            conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL) {
+        return true;
+    }
+    const char *length = MHD_lookup_connection_value(
+        conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return length != NULL && strtoull(length, NULL, 10) > 0;
+}
+
+/*
+ * libmicrohttpd calls this once with the headers, then once per piece of
+ * body, then once more when the request has been read whole. An answer
+ * queued on the first call makes it stop reading and close the connection
+ * after the answer, so a request without a body is answered on the last
+ * call, and the connection stays open for the next request (HTTP/1.1, or
+ * HTTP/1.0 with "Connection: keep-alive", unless the client asks to close).
+ * A request with a body is answered on the first call: the body is never
+ * read, and closing is then what frees the connection at once instead of
+ * waiting for a body of any size.
+ */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+                                  const char *url, const char *method,
+                                  const char *version, const char *upload,
+                                  size_t *upload_size, void **req_cls)
+{
+    static char headers_seen; /* a request's mark; nothing to free */
+    tacho__http_server_t *s = cls;
+    if (*req_cls == NULL && !has_body(conn)) {
+        *req_cls = &headers_seen;
+        return MHD_YES;
+    }
+    return answer(s, conn, url, method);
 }
 
 /* libmicrohttpd's own complaints (malformed requests, limits reached) are

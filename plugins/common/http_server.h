@@ -1,9 +1,9 @@
 /*
  * The HTTP server shared by the `prometheus` and `http_json` sinks: a
  * libmicrohttpd daemon (two epoll threads) with connection, timeout and
- * request size limits, GET/HEAD routing, gzip, optional bearer/basic auth
- * and optional TLS. The sink supplies the paths and one handler that
- * renders a body; the server does everything HTTP.
+ * request size limits, keep-alive, GET/HEAD routing, gzip, optional
+ * bearer/basic auth and optional TLS. The sink supplies the paths and one
+ * handler that renders a body; the server does everything HTTP.
  */
 #ifndef TACHO_PLUGIN_HTTP_SERVER_H
 #define TACHO_PLUGIN_HTTP_SERVER_H

@@ -2,17 +2,21 @@
  * Shared by the HTTP sink suites (test_prometheus, test_http_json,
  * test_http_server), on top of sink_test.h: hosts whose sink listens on a
  * free port or pushes to a receiver, option errors, requests made with
- * libcurl, and a loopback HTTP receiver (libmicrohttpd) that answers with a
+ * libcurl, raw connections that send several requests and read whole
+ * answers, and a loopback HTTP receiver (libmicrohttpd) that answers with a
  * scripted list of statuses and keeps what it got.
  * Header-only (static functions) so each suite stays one executable.
  */
 #ifndef TACHO_HTTP_TEST_H
 #define TACHO_HTTP_TEST_H
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "sink_test.h"
 
@@ -222,6 +226,182 @@ static inline int http_header_count(const http_reply_t *r, const char *name)
         p = end + strspn(end, "\r\n");
     }
     return count;
+}
+
+/* ---- raw connections: several requests on one ---------------------------- */
+
+/* Connects from `from` (e.g. "127.0.0.2") to 127.0.0.1:port. */
+static inline int tcp_connect(const char *from, unsigned port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CU_ASSERT_FATAL(fd >= 0);
+    struct sockaddr_in src = {.sin_family = AF_INET};
+    inet_pton(AF_INET, from, &src.sin_addr);
+    CU_ASSERT_EQUAL(bind(fd, (struct sockaddr *)&src, sizeof src), 0);
+    struct sockaddr_in dst = {.sin_family = AF_INET,
+                              .sin_port = htons((uint16_t)port),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (connect(fd, (struct sockaddr *)&dst, sizeof dst) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* A raw connection and the bytes read from it but not yet consumed. */
+typedef struct raw_conn {
+    int fd;
+    char buf[1 << 16];
+    size_t len;
+} raw_conn_t;
+
+/* One answer read from a raw connection. */
+typedef struct raw_answer {
+    int status;
+    char head[4096]; /* status line and headers, NUL-terminated */
+    char *body;      /* malloc'd, Content-Length bytes plus a NUL */
+    size_t len;
+} raw_answer_t;
+
+static inline void raw_open(raw_conn_t *c, unsigned port)
+{
+    c->len = 0;
+    c->fd = tcp_connect("127.0.0.1", port);
+    CU_ASSERT_FATAL(c->fd >= 0);
+}
+
+static inline void raw_send(raw_conn_t *c, const char *request)
+{
+    size_t n = strlen(request);
+    CU_ASSERT_EQUAL(send(c->fd, request, n, MSG_NOSIGNAL), (ssize_t)n);
+}
+
+/* Reads more bytes within `ms`; false on end-of-file, error or timeout. */
+static inline bool raw_fill(raw_conn_t *c, int ms)
+{
+    struct pollfd p = {c->fd, POLLIN, 0};
+    if (c->len == sizeof c->buf || poll(&p, 1, ms) != 1) {
+        return false;
+    }
+    ssize_t k = recv(c->fd, c->buf + c->len, sizeof c->buf - c->len, 0);
+    if (k <= 0) {
+        return false;
+    }
+    c->len += (size_t)k;
+    return true;
+}
+
+/* The value of header `name` in an answer's head, or "" (static storage). */
+static inline const char *raw_header(const raw_answer_t *a, const char *name)
+{
+    static char value[256];
+    value[0] = '\0';
+    size_t n = strlen(name);
+    for (const char *p = strstr(a->head, "\r\n"); p != NULL && p[2] != '\0';
+         p = strstr(p + 2, "\r\n")) {
+        if (strncasecmp(p + 2, name, n) == 0 && p[2 + n] == ':') {
+            const char *v = p + 3 + n + strspn(p + 3 + n, " ");
+            snprintf(value, sizeof value, "%.*s", (int)strcspn(v, "\r\n"), v);
+        }
+    }
+    return value;
+}
+
+/* Reads up to the end of the head into `c`; false when the connection
+ * ends or stalls for a second first. */
+static inline bool raw_read_head(raw_conn_t *c, raw_answer_t *a)
+{
+    char *end = memmem(c->buf, c->len, "\r\n\r\n", 4);
+    while (end == NULL) {
+        if (!raw_fill(c, 1000)) {
+            return false;
+        }
+        end = memmem(c->buf, c->len, "\r\n\r\n", 4);
+    }
+    size_t hlen = (size_t)(end - c->buf) + 4;
+    CU_ASSERT_FATAL(hlen < sizeof a->head);
+    memcpy(a->head, c->buf, hlen);
+    a->head[hlen] = '\0';
+    a->status = atoi(a->head + 9);
+    return true;
+}
+
+/* Reads one whole answer (its body by Content-Length; none after a HEAD),
+ * leaving any later bytes in `c`. Returns false when the connection ends
+ * or stalls for a second first; `a->body` is malloc'd either way. */
+static inline bool raw_read(raw_conn_t *c, bool head, raw_answer_t *a)
+{
+    memset(a, 0, sizeof *a);
+    bool ok = raw_read_head(c, a);
+    size_t hlen = strlen(a->head);
+    a->len =
+        head || !ok ? 0 : strtoul(raw_header(a, "Content-Length"), NULL, 10);
+    while (ok && c->len < hlen + a->len) {
+        ok = raw_fill(c, 1000);
+    }
+    if (!ok) {
+        a->len = 0;
+        a->body = calloc(1, 1);
+        return false;
+    }
+    a->body = malloc(a->len + 1);
+    memcpy(a->body, c->buf + hlen, a->len);
+    a->body[a->len] = '\0';
+    c->len -= hlen + a->len;
+    memmove(c->buf, c->buf + hlen + a->len, c->len);
+    return true;
+}
+
+/* True when the server closes the connection within `ms` without sending
+ * anything more. */
+static inline bool raw_closed_within(raw_conn_t *c, int ms)
+{
+    struct pollfd p = {c->fd, POLLIN, 0};
+    char byte;
+    return c->len == 0 && poll(&p, 1, ms) == 1 && recv(c->fd, &byte, 1, 0) <= 0;
+}
+
+/* Sends `request` and expects one answer of `status` on the connection. */
+static inline bool raw_exchange(raw_conn_t *c, const char *request, bool head,
+                                int status, raw_answer_t *a)
+{
+    raw_send(c, request);
+    bool ok = raw_read(c, head, a) && a->status == status;
+    if (!ok) {
+        fprintf(stderr, "\nwanted %d for \"%.*s\", got \"%.*s\"\n", status,
+                (int)strcspn(request, "\r"), request,
+                (int)strcspn(a->head, "\r"), a->head);
+    }
+    return ok;
+}
+
+/* Makes two requests with one curl handle; returns the connections the
+ * second one opened (0 when curl reused the first one's). */
+static inline long curl_second_connects(const char *url, const char *encoding,
+                                        http_reply_t r[2])
+{
+    CURL *curl = curl_easy_init();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(curl);
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, body_cb);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, header_cb);
+    curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, encoding);
+    long connects = -1;
+    for (int i = 0; i < 2; i++) {
+        memset(&r[i], 0, sizeof r[i]);
+        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r[i]);
+        curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r[i]);
+        r[i].rc = curl_easy_perform(curl);
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r[i].status);
+        curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects);
+        if (r[i].body == NULL) {
+            r[i].body = calloc(1, 1);
+        }
+    }
+    curl_easy_cleanup(curl);
+    return connects;
 }
 
 /* ---- a loopback receiver ------------------------------------------------ */
