@@ -96,6 +96,20 @@ wait_for $((300 + samples / 20)) all_there
 collectd_after=$(rss_kib "$collectd_pid")
 
 echo "series: tacho /metrics $samples samples, collectd $(collectd_samples)"
+# Whether a server keeps the connection (wrk, like Prometheus, reuses it
+# when it may): curl fetches the URL twice and says whether it reused.
+reuses() {
+    local log
+    log=$(curl -sv -o /dev/null -o /dev/null "$1" "$1" 2>&1 || true)
+    if grep -q '^\* Re-using existing connection' <<<"$log"; then
+        echo yes
+    else
+        echo no
+    fi
+}
+echo "keep-alive: tacho /metrics $(reuses "http://127.0.0.1:$prom_port/metrics")," \
+     "/metrics.json $(reuses "http://127.0.0.1:$json_port/metrics.json")," \
+     "collectd $(reuses "http://127.0.0.1:$collectd_port/metrics")"
 echo "memory: tacho $tacho_before -> $tacho_after KiB for $pipelines" \
      "pipelines; collectd $collectd_before -> $collectd_after KiB for" \
      "$samples values"
