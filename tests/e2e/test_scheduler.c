@@ -92,10 +92,14 @@ static void scheduler_records_runs_and_outcomes(void)
     uint64_t ok_runs, ok_failed, bad_runs, bad_failed, max;
     figures(host, "ok", &ok_runs, &ok_failed, &max);
     figures(host, "bad", &bad_runs, &bad_failed, &max);
-    /* Every 0.1 s for 1 s, starting at once: about 10 runs. */
-    CU_ASSERT_TRUE(ok_runs >= 6 && ok_runs <= 11);
+    /* Every 0.1 s for 1 s, starting at once: about 10 runs, never more
+     * than 11 (a job never starts early). How close to 10 depends on how
+     * fast the machine forks, which is a benchmark's business (the old
+     * floor of 6 failed now and then with ctest -j2 beside builds), so
+     * only repetition is required here. */
+    CU_ASSERT_TRUE(ok_runs >= 3 && ok_runs <= 11);
     CU_ASSERT_EQUAL(ok_failed, 0);
-    CU_ASSERT_TRUE(bad_runs >= 4 && bad_runs <= 8);
+    CU_ASSERT_TRUE(bad_runs >= 2 && bad_runs <= 8);
     CU_ASSERT_EQUAL(bad_failed, bad_runs);
     /* The stats, the collector and the log agree exactly. */
     CU_ASSERT_EQUAL(st.runs, ok_runs + bad_runs);
@@ -262,7 +266,9 @@ static void scheduler_sighup_reopens(void)
     later_t hup = {{0.2, 0.3}, SIGHUP};
     pthread_t t;
     pthread_create(&t, NULL, send_later, &hup);
-    later_t l = {{0.6}, SIGTERM};
+    /* Runs after the second SIGHUP (0.3 s) show the loop went on; 0.7 s
+     * leave room for a slow machine. */
+    later_t l = {{1.0}, SIGTERM};
     tacho_host_t *host;
     scheduler_stats_t st;
     run_sched("jobs = ({ name = \"q\"; command = \"true\"; every = 0.1; });",
