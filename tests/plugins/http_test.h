@@ -375,8 +375,10 @@ static inline bool raw_exchange(raw_conn_t *c, const char *request, bool head,
     return ok;
 }
 
-/* Makes two requests with one curl handle; returns the connections the
- * second one opened (0 when curl reused the first one's). */
+/* Makes two requests with one curl handle, asking for and decoding
+ * `encoding` ("" for every encoding curl knows); returns the connections
+ * the second one opened (0 when curl reused the first one's). The bodies
+ * must be freed with http_free(). */
 static inline long curl_second_connects(const char *url, const char *encoding,
                                         http_reply_t r[2])
 {
@@ -388,6 +390,8 @@ static inline long curl_second_connects(const char *url, const char *encoding,
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, body_cb);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, header_cb);
     curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, encoding);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
     long connects = -1;
     for (int i = 0; i < 2; i++) {
         memset(&r[i], 0, sizeof r[i]);

@@ -350,6 +350,14 @@ static void http_server_tls(void)
     CU_ASSERT_EQUAL(r.status, 200);
     CU_ASSERT(strncmp(r.body, "# HELP", 6) == 0);
     http_free(&r);
+    /* A TLS connection is kept for the next request too. */
+    http_reply_t two[2];
+    CU_ASSERT_EQUAL(curl_second_connects(url, "", two), 0);
+    for (int i = 0; i < 2; i++) {
+        CU_ASSERT_EQUAL(two[i].status, 200);
+        CU_ASSERT(strncmp(two[i].body, "# HELP", 6) == 0);
+        http_free(&two[i]);
+    }
     /* Plain HTTP on the TLS port gets no metrics. */
     snprintf(url, sizeof url, "http://127.0.0.1:%u/metrics", port_of(base));
     http_get(url, &r);
