@@ -56,6 +56,13 @@ static inline tacho_host_t *start_host(const char *plugin, const char *options,
     return h;
 }
 
+/* The port of a base URL "http://HOST:PORT". */
+static inline unsigned port_of(const char *base)
+{
+    const char *colon = strrchr(base, ':');
+    return colon != NULL ? (unsigned)atoi(colon + 1) : 0;
+}
+
 /* As start_host(), with `options` after listen = "<listen>"; the sink must
  * report where it listens. */
 static inline tacho_host_t *start_listening(const char *plugin,
