@@ -412,19 +412,31 @@ static void concurrency_stalled_writer_not_awaited(void)
     tacho_collector_free(w.c);
 }
 
+/* Stops the writer inside a record, lets a sink snapshot leave its shard
+ * stalled, then runs a waiting reader (a snapshot, or a reset) across the
+ * writer's release. False if the writer could not be stopped (skipped). */
+static bool stall_then_wait(stalled_writer_t *w, waiter_t *wt, const char *test)
+{
+    if (!stall_writer(w, test)) {
+        return false;
+    }
+    tacho_snapshot_t *s = NULL;
+    CU_ASSERT_EQUAL(tacho__snapshot_take_nowait(w->c, &s), 0);
+    tacho_snapshot_free(s);
+    wt->c = w->c;
+    release_under_waiting_reader(w, wt);
+    return true;
+}
+
 /* tacho_snapshot_take() is exact: it waits for the record in flight, even
  * when an earlier sink snapshot left the shard stalled. */
 static void concurrency_stalled_writer_awaited_by_take(void)
 {
     stalled_writer_t w;
-    if (!stall_writer(&w, __func__)) {
+    waiter_t wt = {NULL, false, NULL, false};
+    if (!stall_then_wait(&w, &wt, __func__)) {
         return;
     }
-    tacho_snapshot_t *s = NULL;
-    CU_ASSERT_EQUAL(tacho__snapshot_take_nowait(w.c, &s), 0);
-    tacho_snapshot_free(s);
-    waiter_t wt = {w.c, false, NULL, false};
-    release_under_waiting_reader(&w, &wt);
     CU_ASSERT_PTR_NOT_NULL_FATAL(wt.snap);
     CU_ASSERT_EQUAL(runs_of(wt.snap), atomic_load(&w.completed));
     tacho_snapshot_free(wt.snap);
@@ -436,14 +448,11 @@ static void concurrency_stalled_writer_awaited_by_take(void)
 static void concurrency_stalled_writer_awaited_by_reset(void)
 {
     stalled_writer_t w;
-    if (!stall_writer(&w, __func__)) {
+    waiter_t wt = {NULL, true, NULL, false};
+    if (!stall_then_wait(&w, &wt, __func__)) {
         return;
     }
     tacho_snapshot_t *s = NULL;
-    CU_ASSERT_EQUAL(tacho__snapshot_take_nowait(w.c, &s), 0);
-    tacho_snapshot_free(s);
-    waiter_t wt = {w.c, true, NULL, false};
-    release_under_waiting_reader(&w, &wt);
     CU_ASSERT_EQUAL(tacho__snapshot_take_nowait(w.c, &s), 0);
     CU_ASSERT_EQUAL(runs_of(s), 0);
     tacho_snapshot_free(s);
