@@ -180,6 +180,26 @@ static int digit_count(uint64_t v)
     return n;
 }
 
+size_t tacho__utoa(uint64_t v, char *buf)
+{
+    /* Most integers written are small counts: the length first, then two
+     * digits per division from the end (put_back's 32-bit steps pay off
+     * only for long digit strings). */
+    int n = digit_count(v);
+    char *q = buf + n;
+    while (v >= 100) {
+        q -= 2;
+        memcpy(q, pairs + 2 * (v % 100), 2);
+        v /= 100;
+    }
+    if (v >= 10) {
+        memcpy(q - 2, pairs + 2 * v, 2);
+    } else {
+        q[-1] = (char)('0' + v);
+    }
+    return (size_t)n;
+}
+
 /* Writes the digits `d` (no trailing zeros; `n` of them) with decimal
  * exponent `x` (that of the first digit) in %g's style for precision `p`;
  * returns the length. */

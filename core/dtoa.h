@@ -33,6 +33,10 @@ size_t tacho__dtoa_ns(double ns, char *buf);
  * common range (0.1 ms .. 27 h) written without a double. */
 size_t tacho__dtoa_ns_u64(uint64_t ns, char *buf);
 
+/* Writes the decimal digits of `v` (at most 20, no terminator) into `buf`
+ * and returns their number. */
+size_t tacho__utoa(uint64_t v, char *buf);
+
 /* The same through snprintf and strtod only (under a "C" numeric locale
  * for this thread); the reference the fast path is tested against. */
 size_t tacho__dtoa_slow(double v, char *buf);

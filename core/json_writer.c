@@ -161,57 +161,6 @@ void tacho__jw_commit(tacho__jw_t *w, char *p)
     w->comma = true;
 }
 
-/* "00" .. "99": two digits per division. */
-static const char pairs[201] =
-    "00010203040506070809101112131415161718192021222324"
-    "25262728293031323334353637383940414243444546474849"
-    "50515253545556575859606162636465666768697071727374"
-    "75767778798081828384858687888990919293949596979899";
-
-/* 10^1 .. 10^19: the length of a number by comparisons. */
-static const uint64_t pow10_u64[] = {10ull,
-                                     100ull,
-                                     1000ull,
-                                     10000ull,
-                                     100000ull,
-                                     1000000ull,
-                                     10000000ull,
-                                     100000000ull,
-                                     1000000000ull,
-                                     10000000000ull,
-                                     100000000000ull,
-                                     1000000000000ull,
-                                     10000000000000ull,
-                                     100000000000000ull,
-                                     1000000000000000ull,
-                                     10000000000000000ull,
-                                     100000000000000000ull,
-                                     1000000000000000000ull,
-                                     10000000000000000000ull};
-
-char *tacho__jw_put_uint(char *p, uint64_t v)
-{
-    /* The length first (most values are small), then the digits from the
-     * end, two at a time. */
-    size_t n = 1;
-    while (n < 20 && v >= pow10_u64[n - 1]) {
-        n++;
-    }
-    char *end = p + n;
-    char *q = end;
-    while (v >= 100) {
-        q -= 2;
-        memcpy(q, pairs + 2 * (v % 100), 2);
-        v /= 100;
-    }
-    if (v >= 10) {
-        memcpy(q - 2, pairs + 2 * v, 2);
-    } else {
-        q[-1] = (char)('0' + v);
-    }
-    return end;
-}
-
 char *tacho__jw_put_number(char *p, double v)
 {
     if (!isfinite(v)) {
@@ -330,7 +279,8 @@ char *tacho__jw_put_time(tacho__jw_t *w, char *p, int64_t unix_ns)
     p[0] = '"';
     p += 20;
     *p++ = '.';
-    memcpy(p, pairs + 2 * (ms / 10), 2);
+    p[0] = (char)('0' + ms / 100);
+    p[1] = (char)('0' + ms / 10 % 10);
     p[2] = (char)('0' + ms % 10);
     p += 3;
     *p++ = 'Z';

@@ -22,6 +22,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "dtoa.h"
+
 typedef struct tacho__jw {
     char *buf;
     size_t len;
@@ -80,8 +82,12 @@ void tacho__jw_commit(tacho__jw_t *w, char *p);
 /* Room for any one number written at a cursor. */
 #define TACHO__JW_NUMBER_MAX 32
 
-/* Decimal digits of `v` (at most 20 bytes). */
-char *tacho__jw_put_uint(char *p, uint64_t v);
+/* Decimal digits of `v` (at most 20 bytes), by core/dtoa.c's digit
+ * writer. */
+static inline char *tacho__jw_put_uint(char *p, uint64_t v)
+{
+    return p + tacho__utoa(v, p);
+}
 /* The tacho__dtoa() text of `v`, or null when it is not finite. */
 char *tacho__jw_put_number(char *p, double v);
 /* Nanoseconds as seconds, as tacho__jw_seconds() writes them. */
